@@ -1,0 +1,19 @@
+//! Domain types shared by every medic crate.
+//!
+//! medic classifies failed Spark runs, recommends a configuration for the retry, stores it as a scoped patch and
+//! drives the retry. The vocabulary those steps share lives here: the failure [`Category`] taxonomy, the
+//! [`LogSource`] a log line came from, the [`JobIdentity`] that scopes rules and patches, and the
+//! [`Classification`] that the rule engine produces and every later stage consumes.
+//!
+//! This crate does no I/O and depends on nothing but `serde` and `thiserror`, so that every other crate can depend
+//! on it without pulling in a runtime, a database driver or a regex engine.
+
+mod category;
+mod classification;
+mod job;
+mod source;
+
+pub use category::{Category, UnknownCategory};
+pub use classification::{Classification, Evidence, RuleMatch, ScanStats};
+pub use job::JobIdentity;
+pub use source::{LogSource, UnknownSource};
