@@ -12,7 +12,8 @@ use regex_automata::{Input, meta};
 
 use crate::ruleset::RuleSet;
 
-/// How much is read at once. Memory use is bounded by this plus [`MAX_LINE_BYTES`], whatever the log's size.
+/// How much is read at once by default. Memory use is bounded by this plus [`MAX_LINE_BYTES`], whatever the log's
+/// size.
 const CHUNK_BYTES: usize = 4 << 20;
 /// Lines longer than this are matched on their first `MAX_LINE_BYTES` bytes only (and counted as truncated).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
@@ -28,6 +29,8 @@ pub struct Classifier<'r> {
     warnings: Vec<String>,
     cache: meta::Cache,
     buf: Vec<u8>,
+    chunk_bytes: usize,
+    max_line_bytes: usize,
 }
 
 struct FirstMatch {
@@ -53,7 +56,17 @@ impl<'r> Classifier<'r> {
             warnings: Vec::new(),
             cache: set.finder.create_cache(),
             buf: Vec::new(),
+            chunk_bytes: CHUNK_BYTES,
+            max_line_bytes: MAX_LINE_BYTES,
         }
+    }
+
+    /// Reads in chunks of `chunk_bytes` and matches lines on their first `max_line_bytes` bytes (both at least 1),
+    /// instead of the defaults (4 MiB and [`MAX_LINE_BYTES`]). Memory use stays below their sum.
+    pub fn with_buffer_limits(mut self, chunk_bytes: usize, max_line_bytes: usize) -> Self {
+        self.chunk_bytes = chunk_bytes.max(1);
+        self.max_line_bytes = max_line_bytes.max(1);
+        self
     }
 
     /// Reads one log to its end. Never fails: a read error ends this input with a warning, and what was read before
@@ -96,12 +109,13 @@ impl<'r> Classifier<'r> {
     fn scan_plain(&mut self, source: LogSource, input: &str, mut reader: impl Read) -> io::Result<()> {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        buf.reserve(CHUNK_BYTES + MAX_LINE_BYTES);
+        buf.reserve(self.chunk_bytes + self.max_line_bytes);
+        let (chunk_bytes, max_line_bytes) = (self.chunk_bytes, self.max_line_bytes);
         let mut cursor = Cursor { source, input, lines: 0 };
         // Inside a line longer than MAX_LINE_BYTES whose head has been matched already: drop bytes to its end.
         let mut skipping_long_line = false;
         let result = loop {
-            let filled = match fill(&mut reader, &mut buf, CHUNK_BYTES) {
+            let filled = match fill(&mut reader, &mut buf, chunk_bytes) {
                 Ok(n) => n,
                 Err(e) => break Err(e),
             };
@@ -129,8 +143,8 @@ impl<'r> Classifier<'r> {
                     self.search_region(&buf[..=last_newline], &mut cursor);
                     buf.drain(..=last_newline);
                 }
-                None if buf.len() >= MAX_LINE_BYTES => {
-                    self.search_region(&buf[..MAX_LINE_BYTES], &mut cursor);
+                None if buf.len() >= max_line_bytes => {
+                    self.search_region(&buf[..max_line_bytes], &mut cursor);
                     cursor.lines += 1;
                     self.stats.truncated_lines += 1;
                     buf.clear();
@@ -167,9 +181,9 @@ impl<'r> Classifier<'r> {
     /// Records the first match of every rule that matches `line` (line number `cursor.lines + 1`).
     fn check_line(&mut self, line: &[u8], cursor: &Cursor<'_>) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let line = if line.len() > MAX_LINE_BYTES {
+        let line = if line.len() > self.max_line_bytes {
             self.stats.truncated_lines += 1;
-            &line[..MAX_LINE_BYTES]
+            &line[..self.max_line_bytes]
         } else {
             line
         };
@@ -224,9 +238,10 @@ impl<'r> Classifier<'r> {
     }
 }
 
-/// Reads until `buf` holds at least `target` bytes or the input ends; returns how many bytes were added.
-fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, target: usize) -> io::Result<usize> {
+/// Appends up to `chunk` bytes to `buf`, fewer only at the end of the input; returns how many were added.
+fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, chunk: usize) -> io::Result<usize> {
     let before = buf.len();
+    let target = before + chunk;
     while buf.len() < target {
         let want = target - buf.len();
         match reader.by_ref().take(want as u64).read_to_end(buf) {

@@ -13,23 +13,27 @@ const COMBINED_SIZE_LIMIT: usize = 512 << 20;
 
 /// Compiles one rule's pattern, or says why it cannot be used.
 pub(crate) fn compile_one(pattern: &str) -> Result<Regex, String> {
-    let regex = RegexBuilder::new(pattern)
-        .multi_line(true)
-        .crlf(true)
-        .size_limit(RULE_SIZE_LIMIT)
-        .build()
-        .map_err(|e| format!("bad regex: {}", flatten_error(&e.to_string())))?;
+    // Parse first for a precise message (what is wrong, at which column); the builder then adds the size check.
     let hir = regex_syntax::ParserBuilder::new()
         .multi_line(true)
         .crlf(true)
         .utf8(false)
         .build()
         .parse(pattern)
-        .map_err(|e| format!("bad regex: {}", flatten_error(&e.to_string())))?;
+        .map_err(|e| match e {
+            regex_syntax::Error::Parse(e) => format!("bad regex at column {}: {}", e.span().start.column, e.kind()),
+            regex_syntax::Error::Translate(e) => format!("bad regex at column {}: {}", e.span().start.column, e.kind()),
+            other => format!("bad regex: {other}"),
+        })?;
     if hir.properties().minimum_len() == Some(0) {
         return Err("the pattern can match empty text, so it would match every line".to_owned());
     }
-    Ok(regex)
+    RegexBuilder::new(pattern)
+        .multi_line(true)
+        .crlf(true)
+        .size_limit(RULE_SIZE_LIMIT)
+        .build()
+        .map_err(|e| format!("bad regex: {}", flatten_error(&e.to_string())))
 }
 
 /// The matcher that searches a whole buffer for the earliest line any rule could match.

@@ -1,0 +1,27 @@
+//! Integration tests of rule loading and classification, driven by the files under `tests/data/` and by the
+//! built-in pack. One binary, so the crate links once.
+
+mod corpus;
+mod engine;
+mod loader;
+
+use std::path::{Path, PathBuf};
+
+/// The test data folder.
+pub fn data(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(path)
+}
+
+/// Compares `actual` with the file `expected`; with `UPDATE_EXPECT=1` in the environment, rewrites the file instead.
+pub fn check_file(expected: &Path, actual: &str) -> Result<(), String> {
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(expected, actual).map_err(|e| e.to_string())?;
+        return Ok(());
+    }
+    let want = std::fs::read_to_string(expected).unwrap_or_default();
+    if want == actual {
+        Ok(())
+    } else {
+        Err(format!("{} differs (rerun with UPDATE_EXPECT=1 to accept):\n--- expected\n{want}\n--- actual\n{actual}", expected.display()))
+    }
+}
