@@ -66,7 +66,10 @@ impl Category {
     /// Memory-configuration errors are the ones a different Spark configuration can fix, so they (with
     /// unclassified errors) go to the recommender.
     pub fn is_memory_config(self) -> bool {
-        matches!(self, Category::ExecutorOom | Category::ContainerMemoryExceeded | Category::DriverOom)
+        matches!(
+            self,
+            Category::ExecutorOom | Category::ContainerMemoryExceeded | Category::DriverOom
+        )
     }
 }
 
@@ -82,7 +85,11 @@ impl fmt::Display for Category {
 pub struct UnknownCategory(pub String);
 
 fn category_names() -> String {
-    Category::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+    Category::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl FromStr for Category {
@@ -112,7 +119,17 @@ mod tests {
 
     #[test]
     fn exactly_three_categories_are_memory_configuration_errors() {
-        let memory: Vec<_> = Category::ALL.into_iter().filter(|c| c.is_memory_config()).collect();
-        assert_eq!(memory, [Category::ExecutorOom, Category::ContainerMemoryExceeded, Category::DriverOom]);
+        let memory: Vec<_> = Category::ALL
+            .into_iter()
+            .filter(|c| c.is_memory_config())
+            .collect();
+        assert_eq!(
+            memory,
+            [
+                Category::ExecutorOom,
+                Category::ContainerMemoryExceeded,
+                Category::DriverOom
+            ]
+        );
     }
 }

@@ -22,6 +22,9 @@ pub struct JobIdentity {
 impl JobIdentity {
     /// A job known only by its id.
     pub fn new(id: impl Into<String>) -> Self {
-        JobIdentity { id: id.into(), ..JobIdentity::default() }
+        JobIdentity {
+            id: id.into(),
+            ..JobIdentity::default()
+        }
     }
 }

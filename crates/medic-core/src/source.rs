@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 /// The log a piece of text was read from. Rules may restrict themselves to one source; text whose source is
 /// [`LogSource::Unknown`] (a plain file, stdin) is checked against every rule.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum LogSource {
     /// The submitting process's standard output (PySpark tracebacks land here).
@@ -60,7 +62,9 @@ impl fmt::Display for LogSource {
 
 /// A source name that medic does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown log source `{0}` (expected one of: stdout, stderr, driver, executor, eventlog, scheduler, unknown)")]
+#[error(
+    "unknown log source `{0}` (expected one of: stdout, stderr, driver, executor, eventlog, scheduler, unknown)"
+)]
 pub struct UnknownSource(pub String);
 
 impl FromStr for LogSource {

@@ -55,12 +55,21 @@ fn main() {
     // The benchmark must measure real work: the engine has to find the failure planted in the log, and agree with
     // the reference on the slice both are timed on.
     let verdict = classify_file(&set, &log);
-    assert!(verdict.memory_config, "a planted memory failure must decide: {verdict:?}");
-    assert!(verdict.also_matched.len() >= 5, "planted failures must all be found: {verdict:?}");
+    assert!(
+        verdict.memory_config,
+        "a planted memory failure must decide: {verdict:?}"
+    );
+    assert!(
+        verdict.also_matched.len() >= 5,
+        "planted failures must all be found: {verdict:?}"
+    );
     let slice = read_prefix(&log, naive_bytes);
     let fast = set.classify_bytes(LogSource::Unknown, "slice", &slice, None);
     let slow = reference::classify_line_by_line(&set, LogSource::Unknown, "slice", &slice, None);
-    assert_eq!((fast.rule.as_deref(), fast.also_matched.len()), (slow.rule.as_deref(), slow.also_matched.len()));
+    assert_eq!(
+        (fast.rule.as_deref(), fast.also_matched.len()),
+        (slow.rule.as_deref(), slow.also_matched.len())
+    );
 
     let mut criterion = Criterion::default()
         .sample_size(10)
@@ -72,7 +81,15 @@ fn main() {
     group.bench_function("medic", |b| b.iter(|| black_box(classify_file(&set, &log))));
     group.throughput(Throughput::Bytes(slice.len() as u64));
     group.bench_function("line_by_line", |b| {
-        b.iter(|| black_box(reference::classify_line_by_line(&set, LogSource::Unknown, "slice", &slice, None)))
+        b.iter(|| {
+            black_box(reference::classify_line_by_line(
+                &set,
+                LogSource::Unknown,
+                "slice",
+                &slice,
+                None,
+            ))
+        })
     });
     group.finish();
     criterion.final_summary();
@@ -84,23 +101,44 @@ fn main() {
 
     let mb = |len: u64, secs: f64| len as f64 / 1e6 / secs;
     let mut summary = String::new();
-    let _ = writeln!(summary, "log: {} MB, {} rules ({} built-in + {} generated)", log_len / 1_000_000, patterns.len(), patterns.len() - extra_rules, extra_rules);
-    let _ = writeln!(summary, "| what | median time | MB/s (one core) | medic is faster by |");
+    let _ = writeln!(
+        summary,
+        "log: {} MB, {} rules ({} built-in + {} generated)",
+        log_len / 1_000_000,
+        patterns.len(),
+        patterns.len() - extra_rules,
+        extra_rules
+    );
+    let _ = writeln!(
+        summary,
+        "| what | median time | MB/s (one core) | medic is faster by |"
+    );
     let _ = writeln!(summary, "|---|---|---|---|");
     let medic_mbs = medic_s.map(|s| mb(log_len, s));
     if let (Some(s), Some(rate)) = (medic_s, medic_mbs) {
-        let _ = writeln!(summary, "| medic classify (every matching rule reported) | {s:.3} s | {rate:.0} | 1× |");
+        let _ = writeln!(
+            summary,
+            "| medic classify (every matching rule reported) | {s:.3} s | {rate:.0} | 1× |"
+        );
     }
     if let Some(s) = naive_s {
         let rate = mb(slice.len() as u64, s);
-        let ratio = medic_mbs.map(|m| format!("{:.0}×", m / rate)).unwrap_or_default();
-        let _ = writeln!(summary, "| line by line, every rule on every line ({} MB slice) | {s:.3} s | {rate:.1} | {ratio} |", slice.len() / 1_000_000);
+        let ratio = medic_mbs
+            .map(|m| format!("{:.0}×", m / rate))
+            .unwrap_or_default();
+        let _ = writeln!(
+            summary,
+            "| line by line, every rule on every line ({} MB slice) | {s:.3} s | {rate:.1} | {ratio} |",
+            slice.len() / 1_000_000
+        );
     }
     for (name, result) in [("rg -c -f", rg), ("grep -E -c -f", grep)] {
         match result {
             Ok((s, note)) => {
                 let rate = mb(log_len, s);
-                let ratio = medic_mbs.map(|m| format!("{:.2}×", m / rate)).unwrap_or_default();
+                let ratio = medic_mbs
+                    .map(|m| format!("{:.2}×", m / rate))
+                    .unwrap_or_default();
                 let _ = writeln!(summary, "| {name}{note} | {s:.3} s | {rate:.0} | {ratio} |");
             }
             Err(why) => {
@@ -119,7 +157,10 @@ fn classify_file(set: &RuleSet, log: &Path) -> medic_core::Classification {
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn target_dir() -> PathBuf {
@@ -147,38 +188,88 @@ fn memchr_last_newline(bytes: &[u8]) -> Option<usize> {
 
 /// The median of criterion's last run, from the estimates it saves.
 fn criterion_median_seconds(group: &str, function: &str) -> Option<f64> {
-    let path = target_dir().join("criterion").join(group).join(function).join("new/estimates.json");
+    let path = target_dir()
+        .join("criterion")
+        .join(group)
+        .join(function)
+        .join("new/estimates.json");
     let json: serde_json::Value = serde_json::from_slice(&fs::read(path).ok()?).ok()?;
     Some(json["median"]["point_estimate"].as_f64()? / 1e9)
 }
 
 /// Times `rg -c -f` or `grep -E -c -f` over the log; returns the median seconds and a note.
-fn time_tool(dir: &Path, tool: &str, patterns: &[&str], log: &Path, runs: usize) -> Result<(f64, String), String> {
+fn time_tool(
+    dir: &Path,
+    tool: &str,
+    patterns: &[&str],
+    log: &Path,
+    runs: usize,
+) -> Result<(f64, String), String> {
     let local_rg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/tools/bin/rg");
-    let program = if tool == "rg" && local_rg.exists() { local_rg } else { PathBuf::from(tool) };
+    let program = if tool == "rg" && local_rg.exists() {
+        local_rg
+    } else {
+        PathBuf::from(tool)
+    };
     let (lines, note): (Vec<String>, String) = if tool == "grep" {
         let translated: Vec<String> = patterns.iter().filter_map(|p| to_posix_ere(p)).collect();
         let skipped = patterns.len() - translated.len();
-        let note = if skipped > 0 { format!(" ({skipped} patterns not expressible in ERE left out)") } else { String::new() };
+        let note = if skipped > 0 {
+            format!(" ({skipped} patterns not expressible in ERE left out)")
+        } else {
+            String::new()
+        };
         (translated, note)
     } else {
-        (patterns.iter().map(|p| p.to_string()).collect(), String::new())
+        // ripgrep joins the patterns into one regex, where the same capture name in two rules is an error.
+        let unnamed = regex::Regex::new(r"\(\?P?<[A-Za-z_][A-Za-z0-9_]*>").expect("valid");
+        (
+            patterns
+                .iter()
+                .map(|p| unnamed.replace_all(p, "(?:").into_owned())
+                .collect(),
+            String::new(),
+        )
     };
     let file = dir.join(format!("patterns-{tool}.txt"));
     fs::write(&file, lines.join("\n") + "\n").map_err(|e| e.to_string())?;
     let args: Vec<&std::ffi::OsStr> = match tool {
-        "rg" => vec!["-c".as_ref(), "-f".as_ref(), file.as_os_str(), log.as_os_str()],
-        _ => vec!["-E".as_ref(), "-c".as_ref(), "-f".as_ref(), file.as_os_str(), log.as_os_str()],
+        "rg" => vec![
+            "-c".as_ref(),
+            "-f".as_ref(),
+            file.as_os_str(),
+            log.as_os_str(),
+        ],
+        _ => vec![
+            "-E".as_ref(),
+            "-c".as_ref(),
+            "-f".as_ref(),
+            file.as_os_str(),
+            log.as_os_str(),
+        ],
     };
     let mut times = Vec::new();
     for _ in 0..runs.max(1) {
         let start = Instant::now();
-        let output = Command::new(&program).args(&args).env("LC_ALL", "C").output().map_err(|e| format!("{tool}: {e}"))?;
+        let output = Command::new(&program)
+            .args(&args)
+            .env("LC_ALL", "C")
+            .output()
+            .map_err(|e| format!("{tool}: {e}"))?;
         let elapsed = start.elapsed().as_secs_f64();
         if !output.status.success() && output.status.code() != Some(1) {
-            return Err(format!("{tool} failed: {}", String::from_utf8_lossy(&output.stderr).lines().next().unwrap_or("")));
+            return Err(format!(
+                "{tool} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+            ));
         }
-        eprintln!("{tool}: {} matching lines in {elapsed:.2} s", String::from_utf8_lossy(&output.stdout).trim());
+        eprintln!(
+            "{tool}: {} matching lines in {elapsed:.2} s",
+            String::from_utf8_lossy(&output.stdout).trim()
+        );
         times.push(elapsed);
     }
     times.sort_by(f64::total_cmp);
@@ -298,11 +389,23 @@ fn write_log(path: &Path, bytes: u64) {
         } else if n < 25 {
             // A line that one of the generated rules matches.
             let i = generated_hits % 300;
-            let _ = write!(line, "25/11/21 04:00:00 ERROR {}: {} (code={})", component(i), phrase(i), 1000 + i);
+            let _ = write!(
+                line,
+                "25/11/21 04:00:00 ERROR {}: {} (code={})",
+                component(i),
+                phrase(i),
+                1000 + i
+            );
             generated_hits += 1;
         } else {
             let template = NOISE[rng.below(NOISE.len() as u64) as usize];
-            let _ = write!(line, "25/11/21 {:02}:{:02}:{:02} ", rng.below(24), rng.below(60), rng.below(60));
+            let _ = write!(
+                line,
+                "25/11/21 {:02}:{:02}:{:02} ",
+                rng.below(24),
+                rng.below(60),
+                rng.below(60)
+            );
             let mut rest = template;
             while let Some(open) = rest.find('{') {
                 line.push_str(&rest[..open]);
@@ -329,16 +432,43 @@ fn write_log(path: &Path, bytes: u64) {
 }
 
 const COMPONENTS: &[&str] = &[
-    "LakehouseWriter", "IngestGateway", "FeatureStoreClient", "CatalogSync", "MetricsPublisher", "DeltaCompactor",
-    "PartitionPruner", "SchemaRegistryClient", "KafkaOffsetCommitter", "VaultTokenRenewer", "IcebergCommitter",
-    "DruidIndexer", "ElasticBulkSink", "RedshiftUnloader", "SnowflakeStager", "BigQueryLoader", "HBaseBulkLoader",
-    "CassandraSink", "MongoExporter", "PrestoGateway",
+    "LakehouseWriter",
+    "IngestGateway",
+    "FeatureStoreClient",
+    "CatalogSync",
+    "MetricsPublisher",
+    "DeltaCompactor",
+    "PartitionPruner",
+    "SchemaRegistryClient",
+    "KafkaOffsetCommitter",
+    "VaultTokenRenewer",
+    "IcebergCommitter",
+    "DruidIndexer",
+    "ElasticBulkSink",
+    "RedshiftUnloader",
+    "SnowflakeStager",
+    "BigQueryLoader",
+    "HBaseBulkLoader",
+    "CassandraSink",
+    "MongoExporter",
+    "PrestoGateway",
 ];
 const PHRASES: &[&str] = &[
-    "commit conflict on manifest", "token refresh rejected", "watermark regression detected", "checkpoint lease lost",
-    "stale snapshot id", "segment handoff timed out", "bulk request rejected", "staging upload incomplete",
-    "offset out of range", "schema fingerprint mismatch", "quota window exhausted", "replica set unavailable",
-    "partition spec evolved", "unload manifest missing", "throttled by upstream",
+    "commit conflict on manifest",
+    "token refresh rejected",
+    "watermark regression detected",
+    "checkpoint lease lost",
+    "stale snapshot id",
+    "segment handoff timed out",
+    "bulk request rejected",
+    "staging upload incomplete",
+    "offset out of range",
+    "schema fingerprint mismatch",
+    "quota window exhausted",
+    "replica set unavailable",
+    "partition spec evolved",
+    "unload manifest missing",
+    "throttled by upstream",
 ];
 
 fn component(i: usize) -> &'static str {
@@ -355,10 +485,30 @@ fn generated_pack(n: usize) -> String {
     for i in 0..n {
         let escaped = phrase(i).replace('.', "\\.");
         let pattern = match i % 4 {
-            0 => format!("ERROR {}: {} \\(code=(?P<code>{})\\)", component(i), escaped, 1000 + i),
-            1 => format!("{}(?:Exception|Error): {} \\(code=(?P<code>{})\\)", component(i), escaped, 1000 + i),
-            2 => format!("{}: {} \\(code=(?P<code>{})\\)$", component(i), escaped, 1000 + i),
-            _ => format!("(?:WARN|ERROR) {}: {} \\(code=(?P<code>{}[0-9]*)\\)", component(i), escaped, 1000 + i),
+            0 => format!(
+                "ERROR {}: {} \\(code=(?P<code>{})\\)",
+                component(i),
+                escaped,
+                1000 + i
+            ),
+            1 => format!(
+                "{}(?:Exception|Error): {} \\(code=(?P<code>{})\\)",
+                component(i),
+                escaped,
+                1000 + i
+            ),
+            2 => format!(
+                "{}: {} \\(code=(?P<code>{})\\)$",
+                component(i),
+                escaped,
+                1000 + i
+            ),
+            _ => format!(
+                "(?:WARN|ERROR) {}: {} \\(code=(?P<code>{}[0-9]*)\\)",
+                component(i),
+                escaped,
+                1000 + i
+            ),
         };
         let _ = write!(
             yaml,

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 use medic_core::{Classification, Evidence, JobIdentity, LogSource, RuleMatch, ScanStats};
-use regex_automata::{Input, meta};
 
+use crate::prefilter::{CandidateFinder, FinderCache};
 use crate::ruleset::RuleSet;
 
 /// How much is read at once by default. Memory use is bounded by this plus [`MAX_LINE_BYTES`], whatever the log's
@@ -27,7 +27,7 @@ pub struct Classifier<'r> {
     first_matches: Vec<Option<FirstMatch>>,
     stats: ScanStats,
     warnings: Vec<String>,
-    cache: meta::Cache,
+    cache: FinderCache,
     buf: Vec<u8>,
     chunk_bytes: usize,
     max_line_bytes: usize,
@@ -74,9 +74,14 @@ impl<'r> Classifier<'r> {
     pub fn scan_reader(&mut self, source: LogSource, input: &str, reader: impl Read) {
         let mut reader = BufReader::with_capacity(64 << 10, reader);
         let gzip = matches!(reader.fill_buf(), Ok([0x1f, 0x8b, ..]));
-        let result = if gzip { self.scan_plain(source, input, MultiGzDecoder::new(reader)) } else { self.scan_plain(source, input, reader) };
+        let result = if gzip {
+            self.scan_plain(source, input, MultiGzDecoder::new(reader))
+        } else {
+            self.scan_plain(source, input, reader)
+        };
         if let Err(e) = result {
-            self.warnings.push(format!("{input}: read stopped early: {e}"));
+            self.warnings
+                .push(format!("{input}: read stopped early: {e}"));
         }
     }
 
@@ -84,10 +89,14 @@ impl<'r> Classifier<'r> {
     /// `.gz`), as YARN and Kubernetes log folders name them, is tagged with that source unless `source` says otherwise.
     pub fn scan_path(&mut self, path: &Path, source: Option<LogSource>) {
         if path.is_dir() {
-            let walk = walkdir::WalkDir::new(path).follow_links(true).sort_by_file_name();
+            let walk = walkdir::WalkDir::new(path)
+                .follow_links(true)
+                .sort_by_file_name();
             for entry in walk {
                 match entry {
-                    Ok(entry) if entry.file_type().is_file() => self.scan_file(entry.path(), source),
+                    Ok(entry) if entry.file_type().is_file() => {
+                        self.scan_file(entry.path(), source)
+                    }
                     Ok(_) => {}
                     Err(e) => self.warnings.push(format!("{}: {e}", path.display())),
                 }
@@ -106,12 +115,21 @@ impl<'r> Classifier<'r> {
         }
     }
 
-    fn scan_plain(&mut self, source: LogSource, input: &str, mut reader: impl Read) -> io::Result<()> {
+    fn scan_plain(
+        &mut self,
+        source: LogSource,
+        input: &str,
+        mut reader: impl Read,
+    ) -> io::Result<()> {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         buf.reserve(self.chunk_bytes + self.max_line_bytes);
         let (chunk_bytes, max_line_bytes) = (self.chunk_bytes, self.max_line_bytes);
-        let mut cursor = Cursor { source, input, lines: 0 };
+        let mut cursor = Cursor {
+            source,
+            input,
+            lines: 0,
+        };
         // Inside a line longer than MAX_LINE_BYTES whose head has been matched already: drop bytes to its end.
         let mut skipping_long_line = false;
         let result = loop {
@@ -162,15 +180,20 @@ impl<'r> Classifier<'r> {
     fn search_region(&mut self, region: &[u8], cursor: &mut Cursor<'_>) {
         let mut pos = 0;
         let mut counted_to = 0;
+        CandidateFinder::start_region(&mut self.cache);
+        // The finder reports the end of the earliest possible match; the line holding it is checked rule by rule,
+        // and the search resumes after that line, so no line is skipped and none is checked twice.
         while pos < region.len() {
-            // `earliest` stops at the first match end, the cheapest way to learn "some rule may match here". The
-            // line holding that end is checked rule by rule; the search resumes after it, so no line is skipped.
-            let input = Input::new(region).range(pos..).earliest(true);
-            let Some(found) = self.set.finder.search_with(&mut self.cache, &input) else { break };
-            let last_byte = found.end().saturating_sub(1).max(pos);
-            let line_start = memchr::memrchr(b'\n', &region[pos..last_byte]).map_or(pos, |i| pos + i + 1);
-            let line_end = memchr::memchr(b'\n', &region[last_byte..]).map_or(region.len(), |i| last_byte + i);
-            cursor.lines += memchr::memchr_iter(b'\n', &region[counted_to..line_start]).count() as u64;
+            let Some(end) = self.set.finder.next(&mut self.cache, region, pos) else {
+                break;
+            };
+            let last_byte = end.saturating_sub(1).max(pos);
+            let line_start =
+                memchr::memrchr(b'\n', &region[pos..last_byte]).map_or(pos, |i| pos + i + 1);
+            let line_end =
+                memchr::memchr(b'\n', &region[last_byte..]).map_or(region.len(), |i| last_byte + i);
+            cursor.lines +=
+                memchr::memchr_iter(b'\n', &region[counted_to..line_start]).count() as u64;
             counted_to = line_start;
             self.check_line(&region[line_start..line_end], cursor);
             pos = line_end + 1;
@@ -196,12 +219,24 @@ impl<'r> Classifier<'r> {
     }
 
     /// Notes that rule `index` matched `line`, unless it matched earlier already.
-    pub(crate) fn record(&mut self, index: usize, source: LogSource, input: &str, line_number: u64, line: &[u8]) {
+    pub(crate) fn record(
+        &mut self,
+        index: usize,
+        source: LogSource,
+        input: &str,
+        line_number: u64,
+        line: &[u8],
+    ) {
         if self.first_matches[index].is_some() {
             return;
         }
         self.first_matches[index] = Some(FirstMatch {
-            evidence: Evidence { source, input: input.to_owned(), line: line_number, text: display_line(line) },
+            evidence: Evidence {
+                source,
+                input: input.to_owned(),
+                line: line_number,
+                text: display_line(line),
+            },
             captures: self.set.rules()[index].captures(line).unwrap_or_default(),
         });
     }
@@ -216,8 +251,11 @@ impl<'r> Classifier<'r> {
     /// The verdict: the highest-priority rule that matched, with every other match listed after it.
     pub fn finish(self) -> Classification {
         let rules = self.set.rules();
-        let mut matches =
-            self.first_matches.into_iter().enumerate().filter_map(|(index, first)| Some((&rules[index], first?)));
+        let mut matches = self
+            .first_matches
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, first)| Some((&rules[index], first?)));
         let Some((winner, decisive)) = matches.next() else {
             return Classification::unclassified(self.stats, self.warnings);
         };
@@ -230,7 +268,11 @@ impl<'r> Classifier<'r> {
             evidence: Some(decisive.evidence),
             captures: decisive.captures,
             also_matched: matches
-                .map(|(rule, first)| RuleMatch { rule: rule.name.clone(), category: rule.category, evidence: first.evidence })
+                .map(|(rule, first)| RuleMatch {
+                    rule: rule.name.clone(),
+                    category: rule.category,
+                    evidence: first.evidence,
+                })
                 .collect(),
             scanned: self.stats,
             warnings: self.warnings,
@@ -261,7 +303,10 @@ fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, chunk: usize) -> io::Result<u
 }
 
 fn source_from_file_name(path: &Path) -> LogSource {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     match name.strip_suffix(".gz").unwrap_or(name) {
         "stdout" => LogSource::Stdout,
         "stderr" => LogSource::Stderr,

@@ -25,6 +25,7 @@ mod classify;
 mod error;
 mod pack;
 mod pattern;
+mod prefilter;
 pub mod reference;
 mod rule;
 mod ruleset;

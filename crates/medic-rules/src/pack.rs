@@ -23,7 +23,16 @@ pub const BUILTIN_ORIGIN: &str = "<builtin>/rules/spark.yaml";
 /// Rule packs larger than this are refused rather than parsed (a pack is hand-written text).
 const MAX_PACK_BYTES: u64 = 16 * 1024 * 1024;
 
-const RULE_FIELDS: [&str; 8] = ["name", "category", "restartable", "summary", "source", "pattern", "scope", "examples"];
+const RULE_FIELDS: [&str; 8] = [
+    "name",
+    "category",
+    "restartable",
+    "summary",
+    "source",
+    "pattern",
+    "scope",
+    "examples",
+];
 const SCOPE_FIELDS: [&str; 4] = ["jobs", "workflows", "owners", "clusters"];
 
 /// An ordered list of validated rules read from one file. Order is priority: the first matching rule wins.
@@ -56,32 +65,59 @@ impl RulePack {
     /// Reads and validates the pack in `path`.
     pub fn load(path: &Path) -> Result<RulePack> {
         let origin = path.display().to_string();
-        let problem = |message: String| Error::InvalidRules(vec![Diagnostic { file: origin.clone(), line: None, rule: None, message }]);
-        let size = std::fs::metadata(path).map_err(|e| problem(format!("cannot read: {e}")))?.len();
+        let problem = |message: String| {
+            Error::InvalidRules(vec![Diagnostic {
+                file: origin.clone(),
+                line: None,
+                rule: None,
+                message,
+            }])
+        };
+        let size = std::fs::metadata(path)
+            .map_err(|e| problem(format!("cannot read: {e}")))?
+            .len();
         if size > MAX_PACK_BYTES {
-            return Err(problem(format!("{size} bytes is larger than the {MAX_PACK_BYTES}-byte limit for a rule pack")));
+            return Err(problem(format!(
+                "{size} bytes is larger than the {MAX_PACK_BYTES}-byte limit for a rule pack"
+            )));
         }
         let bytes = std::fs::read(path).map_err(|e| problem(format!("cannot read: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|e| problem(format!("not valid UTF-8: {e}")))?;
+        let text =
+            String::from_utf8(bytes).map_err(|e| problem(format!("not valid UTF-8: {e}")))?;
         RulePack::parse(&origin, &text)
     }
 
     /// Validates the pack in `yaml`; `origin` names it in diagnostics.
     pub fn parse(origin: &str, yaml: &str) -> Result<RulePack> {
-        let mut problems = Problems { file: origin, list: Vec::new() };
+        let mut problems = Problems {
+            file: origin,
+            list: Vec::new(),
+        };
         let file: PackFile = match serde_saphyr::from_str(yaml) {
             Ok(file) => file,
             Err(e) => {
                 let line = e.location().map(|l| l.line());
-                problems.push(line, None, format!("not a valid rule pack: {}", first_line(&e.to_string())));
+                problems.push(
+                    line,
+                    None,
+                    format!("not a valid rule pack: {}", first_line(&e.to_string())),
+                );
                 return Err(problems.into_error());
             }
         };
         for key in file.unknown.keys() {
-            problems.push(None, None, format!("unknown top-level field `{key}` (expected name, description, rules)"));
+            problems.push(
+                None,
+                None,
+                format!("unknown top-level field `{key}` (expected name, description, rules)"),
+            );
         }
         let Some(raw_rules) = file.rules else {
-            problems.push(None, None, "missing field `rules` (the ordered list of rules)".to_owned());
+            problems.push(
+                None,
+                None,
+                "missing field `rules` (the ordered list of rules)".to_owned(),
+            );
             return Err(problems.into_error());
         };
         let mut names = HashSet::new();
@@ -90,7 +126,11 @@ impl RulePack {
             let line = Some(raw.referenced.line()).filter(|&l| l > 0);
             if let Some(rule) = check_rule(&mut problems, origin, index, line, &raw.value) {
                 if !names.insert(rule.name.clone()) {
-                    problems.push(line, Some(rule.name.clone()), "duplicate rule name".to_owned());
+                    problems.push(
+                        line,
+                        Some(rule.name.clone()),
+                        "duplicate rule name".to_owned(),
+                    );
                 }
                 rules.push(rule);
             }
@@ -99,9 +139,15 @@ impl RulePack {
             return Err(problems.into_error());
         }
         let name = file.name.unwrap_or_else(|| {
-            Path::new(origin).file_stem().map_or_else(|| origin.to_owned(), |s| s.to_string_lossy().into_owned())
+            Path::new(origin)
+                .file_stem()
+                .map_or_else(|| origin.to_owned(), |s| s.to_string_lossy().into_owned())
         });
-        Ok(RulePack { name, origin: origin.to_owned(), rules })
+        Ok(RulePack {
+            name,
+            origin: origin.to_owned(),
+            rules,
+        })
     }
 }
 
@@ -112,7 +158,12 @@ struct Problems<'a> {
 
 impl Problems<'_> {
     fn push(&mut self, line: Option<u64>, rule: Option<String>, message: String) {
-        self.list.push(Diagnostic { file: self.file.to_owned(), line, rule, message });
+        self.list.push(Diagnostic {
+            file: self.file.to_owned(),
+            line,
+            rule,
+            message,
+        });
     }
 
     fn into_error(self) -> Error {
@@ -125,9 +176,19 @@ fn first_line(text: &str) -> &str {
 }
 
 /// Checks one rule, reporting every problem with it; `None` when it has any.
-fn check_rule(problems: &mut Problems<'_>, origin: &str, index: usize, line: Option<u64>, raw: &Value) -> Option<Rule> {
+fn check_rule(
+    problems: &mut Problems<'_>,
+    origin: &str,
+    index: usize,
+    line: Option<u64>,
+    raw: &Value,
+) -> Option<Rule> {
     let Value::Object(fields) = raw else {
-        problems.push(line, Some(format!("#{}", index + 1)), "a rule must be a mapping of fields".to_owned());
+        problems.push(
+            line,
+            Some(format!("#{}", index + 1)),
+            "a rule must be a mapping of fields".to_owned(),
+        );
         return None;
     };
     let label = match fields.get("name") {
@@ -138,17 +199,25 @@ fn check_rule(problems: &mut Problems<'_>, origin: &str, index: usize, line: Opt
     let mut report = |message: String| problems.push(line, Some(label.clone()), message);
 
     for key in fields.keys().filter(|k| !RULE_FIELDS.contains(&k.as_str())) {
-        report(format!("unknown field `{key}` (expected one of: {})", RULE_FIELDS.join(", ")));
+        report(format!(
+            "unknown field `{key}` (expected one of: {})",
+            RULE_FIELDS.join(", ")
+        ));
     }
     let name = required_string(fields, "name", &mut report);
-    if let Some(name) = &name {
-        if name.chars().any(char::is_whitespace) {
-            report("`name` must not contain white space".to_owned());
-        }
+    if let Some(name) = &name
+        && name.chars().any(char::is_whitespace)
+    {
+        report("`name` must not contain white space".to_owned());
     }
-    let category = required_string(fields, "category", &mut report).and_then(|text| match text.parse::<Category>() {
+    let category = required_string(fields, "category", &mut report).and_then(|text| match text
+        .parse::<Category>(
+    ) {
         Ok(Category::Unclassified) => {
-            report("`category: unclassified` is what no match means; a rule must name a real category".to_owned());
+            report(
+                "`category: unclassified` is what no match means; a rule must name a real category"
+                    .to_owned(),
+            );
             None
         }
         Ok(category) => Some(category),
@@ -164,7 +233,9 @@ fn check_rule(problems: &mut Problems<'_>, origin: &str, index: usize, line: Opt
             None
         }
         None => {
-            report("missing field `restartable` (can a plain retry help? true or false)".to_owned());
+            report(
+                "missing field `restartable` (can a plain retry help? true or false)".to_owned(),
+            );
             None
         }
     };
@@ -187,13 +258,15 @@ fn check_rule(problems: &mut Problems<'_>, origin: &str, index: usize, line: Opt
         }
     };
     let pattern = required_string(fields, "pattern", &mut report);
-    let regex = pattern.as_deref().and_then(|p| match pattern::compile_one(p) {
-        Ok(regex) => Some(regex),
-        Err(reason) => {
-            report(reason);
-            None
-        }
-    });
+    let regex = pattern
+        .as_deref()
+        .and_then(|p| match pattern::compile_one(p) {
+            Ok(regex) => Some(regex),
+            Err(reason) => {
+                report(reason);
+                None
+            }
+        });
     let scope = match fields.get("scope") {
         None => Some(None),
         Some(value) => check_scope(value, &mut report).map(Some),
@@ -201,7 +274,10 @@ fn check_rule(problems: &mut Problems<'_>, origin: &str, index: usize, line: Opt
     let examples = match fields.get("examples") {
         None => Some(Vec::new()),
         Some(Value::Array(items)) => {
-            let lines: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_owned)).collect();
+            let lines: Option<Vec<String>> = items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect();
             if lines.is_none() {
                 report("`examples` must be a list of strings (log lines)".to_owned());
             }
@@ -214,7 +290,9 @@ fn check_rule(problems: &mut Problems<'_>, origin: &str, index: usize, line: Opt
     };
     if let (Some(regex), Some(examples)) = (&regex, &examples) {
         for example in examples.iter().filter(|e| !regex.is_match(e.as_bytes())) {
-            report(format!("the pattern does not match its example `{example}`"));
+            report(format!(
+                "the pattern does not match its example `{example}`"
+            ));
         }
     }
 
@@ -230,12 +308,19 @@ fn check_rule(problems: &mut Problems<'_>, origin: &str, index: usize, line: Opt
         pattern: pattern?,
         scope: scope?,
         examples: examples?,
-        origin: RuleOrigin { file: origin.to_owned(), line },
+        origin: RuleOrigin {
+            file: origin.to_owned(),
+            line,
+        },
         regex: regex?,
     })
 }
 
-fn required_string(fields: &serde_json::Map<String, Value>, key: &str, report: &mut impl FnMut(String)) -> Option<String> {
+fn required_string(
+    fields: &serde_json::Map<String, Value>,
+    key: &str,
+    report: &mut impl FnMut(String),
+) -> Option<String> {
     match fields.get(key) {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
         Some(Value::String(_)) => {
@@ -255,7 +340,9 @@ fn required_string(fields: &serde_json::Map<String, Value>, key: &str, report: &
 
 fn check_scope(value: &Value, report: &mut impl FnMut(String)) -> Option<RuleScope> {
     let Value::Object(fields) = value else {
-        report("`scope` must be a mapping with any of: jobs, workflows, owners, clusters".to_owned());
+        report(
+            "`scope` must be a mapping with any of: jobs, workflows, owners, clusters".to_owned(),
+        );
         return None;
     };
     let mut scope = RuleScope::default();
@@ -267,12 +354,20 @@ fn check_scope(value: &Value, report: &mut impl FnMut(String)) -> Option<RuleSco
             "owners" => &mut scope.owners,
             "clusters" => &mut scope.clusters,
             _ => {
-                report(format!("unknown scope field `{key}` (expected one of: {})", SCOPE_FIELDS.join(", ")));
+                report(format!(
+                    "unknown scope field `{key}` (expected one of: {})",
+                    SCOPE_FIELDS.join(", ")
+                ));
                 ok = false;
                 continue;
             }
         };
-        match value.as_array().map(|items| items.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>()) {
+        match value.as_array().map(|items| {
+            items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+        }) {
             Some(Some(items)) => *list = items,
             _ => {
                 report(format!("`scope.{key}` must be a list of strings"));

@@ -14,17 +14,7 @@ const COMBINED_SIZE_LIMIT: usize = 512 << 20;
 /// Compiles one rule's pattern, or says why it cannot be used.
 pub(crate) fn compile_one(pattern: &str) -> Result<Regex, String> {
     // Parse first for a precise message (what is wrong, at which column); the builder then adds the size check.
-    let hir = regex_syntax::ParserBuilder::new()
-        .multi_line(true)
-        .crlf(true)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .map_err(|e| match e {
-            regex_syntax::Error::Parse(e) => format!("bad regex at column {}: {}", e.span().start.column, e.kind()),
-            regex_syntax::Error::Translate(e) => format!("bad regex at column {}: {}", e.span().start.column, e.kind()),
-            other => format!("bad regex: {other}"),
-        })?;
+    let hir = parse(pattern)?;
     if hir.properties().minimum_len() == Some(0) {
         return Err("the pattern can match empty text, so it would match every line".to_owned());
     }
@@ -36,10 +26,38 @@ pub(crate) fn compile_one(pattern: &str) -> Result<Regex, String> {
         .map_err(|e| format!("bad regex: {}", flatten_error(&e.to_string())))
 }
 
-/// The matcher that searches a whole buffer for the earliest line any rule could match.
+/// Parses `pattern` with the syntax options every matcher uses.
+pub(crate) fn parse(pattern: &str) -> Result<regex_syntax::hir::Hir, String> {
+    regex_syntax::ParserBuilder::new()
+        .multi_line(true)
+        .crlf(true)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map_err(|e| match e {
+            regex_syntax::Error::Parse(e) => format!(
+                "bad regex at column {}: {}",
+                e.span().start.column,
+                e.kind()
+            ),
+            regex_syntax::Error::Translate(e) => format!(
+                "bad regex at column {}: {}",
+                e.span().start.column,
+                e.kind()
+            ),
+            other => format!("bad regex: {other}"),
+        })
+}
+
+/// A combined matcher that searches a whole buffer for the earliest line any of `patterns` could match.
 pub(crate) fn buffer_finder(patterns: &[&str]) -> Result<meta::Regex, String> {
     meta::Regex::builder()
-        .syntax(syntax::Config::new().multi_line(true).crlf(true).utf8(false))
+        .syntax(
+            syntax::Config::new()
+                .multi_line(true)
+                .crlf(true)
+                .utf8(false),
+        )
         .configure(
             meta::Config::new()
                 .match_kind(regex_automata::MatchKind::LeftmostFirst)
@@ -66,5 +84,9 @@ pub(crate) fn line_set(patterns: &[&str]) -> Result<RegexSet, String> {
 
 /// Regex errors span several lines with a caret under the problem; a diagnostic is one line.
 fn flatten_error(text: &str) -> String {
-    text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(" | ")
+    text.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
 }

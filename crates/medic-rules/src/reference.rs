@@ -16,8 +16,9 @@ pub fn classify_line_by_line(
     job: Option<&JobIdentity>,
 ) -> Classification {
     let mut classifier = set.classifier(job);
-    let applicable: Vec<usize> =
-        (0..set.rules().len()).filter(|&i| set.rules()[i].reads(source) && set.rules()[i].applies_to(job)).collect();
+    let applicable: Vec<usize> = (0..set.rules().len())
+        .filter(|&i| set.rules()[i].reads(source) && set.rules()[i].applies_to(job))
+        .collect();
     let mut lines = 0u64;
     for line in log.split_inclusive(|&b| b == b'\n') {
         lines += 1;

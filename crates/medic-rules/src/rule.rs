@@ -56,7 +56,10 @@ impl Rule {
             .flatten()
             .filter_map(|name| {
                 let value = captures.name(name)?;
-                Some((name.to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+                Some((
+                    name.to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                ))
             })
             .collect();
         Some(named)
@@ -115,7 +118,10 @@ impl RuleScope {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.jobs.is_empty() && self.workflows.is_empty() && self.owners.is_empty() && self.clusters.is_empty()
+        self.jobs.is_empty()
+            && self.workflows.is_empty()
+            && self.owners.is_empty()
+            && self.clusters.is_empty()
     }
 }
 

@@ -5,21 +5,21 @@ use std::path::PathBuf;
 
 use medic_core::{Classification, JobIdentity, LogSource};
 use regex::bytes::RegexSet;
-use regex_automata::meta;
 
 use crate::classify::Classifier;
 use crate::error::{Diagnostic, Error, Result};
 use crate::pack::RulePack;
 use crate::pattern;
+use crate::prefilter::CandidateFinder;
 use crate::rule::Rule;
 
 /// Every loaded rule in priority order, compiled once into two matchers: one that finds the next line any rule
-/// could match in a whole buffer, and one that tells which rules match that line.
+/// could match in a whole buffer (see [`crate::prefilter`]), and one that tells which rules match that line.
 #[derive(Clone, Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
     packs: Vec<PackInfo>,
-    pub(crate) finder: meta::Regex,
+    pub(crate) finder: CandidateFinder,
     pub(crate) line_set: RegexSet,
 }
 
@@ -48,7 +48,11 @@ impl RuleSet {
                     message: format!(
                         "duplicate rule name (also defined at {}{})",
                         first.origin.file,
-                        first.origin.line.map(|l| format!(":{l}")).unwrap_or_default()
+                        first
+                            .origin
+                            .line
+                            .map(|l| format!(":{l}"))
+                            .unwrap_or_default()
                     ),
                 });
             }
@@ -56,8 +60,14 @@ impl RuleSet {
         if !problems.is_empty() {
             return Err(Error::InvalidRules(problems));
         }
-        let packs_info =
-            packs.iter().map(|p| PackInfo { name: p.name.clone(), origin: p.origin.clone(), rules: p.rules.len() }).collect();
+        let packs_info = packs
+            .iter()
+            .map(|p| PackInfo {
+                name: p.name.clone(),
+                origin: p.origin.clone(),
+                rules: p.rules.len(),
+            })
+            .collect();
         let rules: Vec<Rule> = packs.into_iter().flat_map(|p| p.rules).collect();
         let patterns: Vec<&str> = rules.iter().map(|r| r.pattern.as_str()).collect();
         let combined = |message: String| {
@@ -68,9 +78,14 @@ impl RuleSet {
                 message: format!("the rules together are too large to compile: {message}"),
             }])
         };
-        let finder = pattern::buffer_finder(&patterns).map_err(combined)?;
+        let finder = CandidateFinder::new(&patterns).map_err(combined)?;
         let line_set = pattern::line_set(&patterns).map_err(combined)?;
-        Ok(RuleSet { rules, packs: packs_info, finder, line_set })
+        Ok(RuleSet {
+            rules,
+            packs: packs_info,
+            finder,
+            line_set,
+        })
     }
 
     /// Loads the packs at `paths` in order, then (if `with_builtin`) the built-in Spark pack after them, so that user
@@ -101,6 +116,12 @@ impl RuleSet {
         &self.rules
     }
 
+    /// The rules that have no literal every match must contain, so that the engine searches for them with a
+    /// slower regex over the whole log. A pack meant for production should have none.
+    pub fn slow_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.finder.unfiltered_rules.iter().map(|&i| &self.rules[i])
+    }
+
     /// The packs the rules came from, in priority order.
     pub fn packs(&self) -> &[PackInfo] {
         &self.packs
@@ -112,7 +133,13 @@ impl RuleSet {
     }
 
     /// Classifies one in-memory log.
-    pub fn classify_bytes(&self, source: LogSource, input: &str, log: &[u8], job: Option<&JobIdentity>) -> Classification {
+    pub fn classify_bytes(
+        &self,
+        source: LogSource,
+        input: &str,
+        log: &[u8],
+        job: Option<&JobIdentity>,
+    ) -> Classification {
         let mut classifier = self.classifier(job);
         classifier.scan_reader(source, input, log);
         classifier.finish()

@@ -10,25 +10,40 @@ use proptest::prelude::*;
 use crate::data;
 
 fn engine_rules() -> &'static RuleSet {
-    static SET: LazyLock<RuleSet> =
-        LazyLock::new(|| RuleSet::load(&[data("packs/engine.yaml")], false).expect("engine pack loads"));
+    static SET: LazyLock<RuleSet> = LazyLock::new(|| {
+        RuleSet::load(&[data("packs/engine.yaml")], false).expect("engine pack loads")
+    });
     &SET
 }
 
 fn builtin_rules() -> &'static RuleSet {
-    static SET: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::builtin().expect("builtin pack loads"));
+    static SET: LazyLock<RuleSet> =
+        LazyLock::new(|| RuleSet::builtin().expect("builtin pack loads"));
     &SET
 }
 
 /// The parts of a classification that must not depend on how the input was read.
-fn verdict(c: &Classification) -> (Category, Option<String>, Option<(u64, String)>, Vec<(String, u64)>, u64) {
-    (
-        c.category,
-        c.rule.clone(),
-        c.evidence.as_ref().map(|e| (e.line, e.text.clone())),
-        c.also_matched.iter().map(|m| (m.rule.clone(), m.evidence.line)).collect(),
-        c.scanned.lines,
-    )
+#[derive(Debug, PartialEq)]
+struct Verdict {
+    category: Category,
+    rule: Option<String>,
+    evidence: Option<(u64, String)>,
+    also_matched: Vec<(String, u64)>,
+    lines: u64,
+}
+
+fn verdict(c: &Classification) -> Verdict {
+    Verdict {
+        category: c.category,
+        rule: c.rule.clone(),
+        evidence: c.evidence.as_ref().map(|e| (e.line, e.text.clone())),
+        also_matched: c
+            .also_matched
+            .iter()
+            .map(|m| (m.rule.clone(), m.evidence.line))
+            .collect(),
+        lines: c.scanned.lines,
+    }
 }
 
 /// A reader that hands out at most `step` bytes per call, to put chunk edges everywhere.
@@ -66,17 +81,19 @@ fn log_strategy() -> impl Strategy<Value = Vec<u8>> {
         1 => prop::collection::vec(any::<u8>(), 0..200),
     ];
     let ending = prop::sample::select(vec![&b"\n"[..], &b"\r\n"[..]]);
-    (prop::collection::vec((line, ending), 0..40), any::<bool>()).prop_map(|(lines, trailing_newline)| {
-        let mut log = Vec::new();
-        for (line, ending) in lines {
-            log.extend_from_slice(&line);
-            log.extend_from_slice(ending);
-        }
-        if !trailing_newline && log.ends_with(b"\n") {
-            log.pop();
-        }
-        log
-    })
+    (prop::collection::vec((line, ending), 0..40), any::<bool>()).prop_map(
+        |(lines, trailing_newline)| {
+            let mut log = Vec::new();
+            for (line, ending) in lines {
+                log.extend_from_slice(&line);
+                log.extend_from_slice(ending);
+            }
+            if !trailing_newline && log.ends_with(b"\n") {
+                log.pop();
+            }
+            log
+        },
+    )
 }
 
 proptest! {
@@ -94,7 +111,7 @@ proptest! {
     ) {
         let set = engine_rules();
         let job = scoped_job.then(|| JobIdentity::new("nightly-etl"));
-        let expected = reference::classify_line_by_line(&set, source, "log", &log, job.as_ref());
+        let expected = reference::classify_line_by_line(set, source, "log", &log, job.as_ref());
         let whole = set.classify_bytes(source, "log", &log, job.as_ref());
         prop_assert_eq!(verdict(&whole), verdict(&expected));
         let mut classifier = set.classifier(job.as_ref()).with_buffer_limits(chunk, 1 << 20);
@@ -122,22 +139,46 @@ fn priority_decides_and_every_other_match_is_listed_with_its_line() {
     assert_eq!(c.category, Category::ContainerMemoryExceeded);
     assert!(c.memory_config && !c.restartable);
     let evidence = c.evidence.expect("evidence");
-    assert_eq!((evidence.line, evidence.input.as_str(), evidence.source), (4, "driver.log", LogSource::Stderr));
+    assert_eq!(
+        (evidence.line, evidence.input.as_str(), evidence.source),
+        (4, "driver.log", LogSource::Stderr)
+    );
     assert_eq!(c.captures.get("used").map(String::as_str), Some("9.1 GB"));
     assert_eq!(c.captures.get("limit").map(String::as_str), Some("9 GB"));
-    let others: Vec<_> = c.also_matched.iter().map(|m| (m.rule.as_str(), m.evidence.line)).collect();
-    assert_eq!(others, [("heap-oom", 3), ("fetch-failed", 2), ("connection-reset", 5)]);
+    let others: Vec<_> = c
+        .also_matched
+        .iter()
+        .map(|m| (m.rule.as_str(), m.evidence.line))
+        .collect();
+    assert_eq!(
+        others,
+        [
+            ("heap-oom", 3),
+            ("fetch-failed", 2),
+            ("connection-reset", 5)
+        ]
+    );
 }
 
 #[test]
 fn scoped_rules_apply_only_to_their_jobs() {
     let set = engine_rules();
     let log = format!("{}\n{}\n", LINES[9], LINES[7]);
-    let other = set.classify_bytes(LogSource::Unknown, "-", log.as_bytes(), Some(&JobIdentity::new("hourly")));
+    let other = set.classify_bytes(
+        LogSource::Unknown,
+        "-",
+        log.as_bytes(),
+        Some(&JobIdentity::new("hourly")),
+    );
     assert_eq!(other.rule.as_deref(), Some("connection-reset"));
     let unknown = set.classify_bytes(LogSource::Unknown, "-", log.as_bytes(), None);
     assert_eq!(unknown.rule.as_deref(), Some("connection-reset"));
-    let nightly = set.classify_bytes(LogSource::Unknown, "-", log.as_bytes(), Some(&JobIdentity::new("nightly-etl")));
+    let nightly = set.classify_bytes(
+        LogSource::Unknown,
+        "-",
+        log.as_bytes(),
+        Some(&JobIdentity::new("nightly-etl")),
+    );
     assert_eq!(nightly.rule.as_deref(), Some("scoped-retry"));
 }
 
@@ -145,26 +186,52 @@ fn scoped_rules_apply_only_to_their_jobs() {
 fn source_bound_rules_read_only_their_source_and_untagged_text() {
     let set = engine_rules();
     let log = LINES[4].as_bytes();
-    assert_eq!(set.classify_bytes(LogSource::Stderr, "-", log, None).category, Category::Unclassified);
+    assert_eq!(
+        set.classify_bytes(LogSource::Stderr, "-", log, None)
+            .category,
+        Category::Unclassified
+    );
     let on_stdout = set.classify_bytes(LogSource::Stdout, "-", log, None);
     assert_eq!(on_stdout.rule.as_deref(), Some("stdout-only-traceback"));
-    assert_eq!(on_stdout.captures.get("error").map(String::as_str), Some("ValueError"));
-    assert_eq!(set.classify_bytes(LogSource::Unknown, "-", log, None).rule.as_deref(), Some("stdout-only-traceback"));
+    assert_eq!(
+        on_stdout.captures.get("error").map(String::as_str),
+        Some("ValueError")
+    );
+    assert_eq!(
+        set.classify_bytes(LogSource::Unknown, "-", log, None)
+            .rule
+            .as_deref(),
+        Some("stdout-only-traceback")
+    );
 }
 
 #[test]
 fn anchors_work_on_crlf_lines_and_the_last_line_without_newline() {
     let set = engine_rules();
-    let crlf = set.classify_bytes(LogSource::Unknown, "-", b"INFO a\r\nMalformed record\r\nINFO b\r\n", None);
-    assert_eq!((crlf.rule.as_deref(), crlf.evidence.map(|e| e.line)), (Some("anchored-whole-line"), Some(2)));
+    let crlf = set.classify_bytes(
+        LogSource::Unknown,
+        "-",
+        b"INFO a\r\nMalformed record\r\nINFO b\r\n",
+        None,
+    );
+    assert_eq!(
+        (crlf.rule.as_deref(), crlf.evidence.map(|e| e.line)),
+        (Some("anchored-whole-line"), Some(2))
+    );
     let last = set.classify_bytes(LogSource::Unknown, "-", b"INFO a\nMalformed record", None);
-    assert_eq!((last.rule.as_deref(), last.scanned.lines), (Some("anchored-whole-line"), 2));
+    assert_eq!(
+        (last.rule.as_deref(), last.scanned.lines),
+        (Some("anchored-whole-line"), 2)
+    );
 }
 
 #[test]
 fn empty_input_is_unclassified() {
     let c = engine_rules().classify_bytes(LogSource::Unknown, "-", b"", None);
-    assert_eq!((c.category, c.scanned.lines, c.scanned.bytes), (Category::Unclassified, 0, 0));
+    assert_eq!(
+        (c.category, c.scanned.lines, c.scanned.bytes),
+        (Category::Unclassified, 0, 0)
+    );
 }
 
 #[test]
@@ -180,7 +247,11 @@ fn overlong_lines_are_matched_on_their_head_and_counted() {
     let c = classifier.finish();
     // The OOM lies beyond the line limit, so only the reset (in the head) and the next line count.
     assert_eq!(c.rule.as_deref(), Some("anchored-whole-line"));
-    let others: Vec<_> = c.also_matched.iter().map(|m| (m.rule.as_str(), m.evidence.line)).collect();
+    let others: Vec<_> = c
+        .also_matched
+        .iter()
+        .map(|m| (m.rule.as_str(), m.evidence.line))
+        .collect();
     assert_eq!(others, [("connection-reset", 1)]);
     assert_eq!((c.scanned.lines, c.scanned.truncated_lines), (2, 1));
     assert!(c.evidence.expect("evidence").text.len() <= 1000);
@@ -194,13 +265,20 @@ fn gzip_input_is_decompressed_and_a_corrupt_stream_is_a_warning() {
     encoder.write_all(log.as_bytes()).expect("compress");
     let gz = encoder.finish().expect("finish");
     let c = set.classify_bytes(LogSource::Unknown, "log.gz", &gz, None);
-    assert_eq!((c.rule.as_deref(), c.scanned.bytes), (Some("heap-oom"), log.len() as u64));
+    assert_eq!(
+        (c.rule.as_deref(), c.scanned.bytes),
+        (Some("heap-oom"), log.len() as u64)
+    );
     assert!(c.warnings.is_empty());
 
     let corrupt = &gz[..gz.len() / 2];
     let c = set.classify_bytes(LogSource::Unknown, "log.gz", corrupt, None);
     assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
-    assert!(c.warnings[0].starts_with("log.gz: read stopped early"), "{:?}", c.warnings);
+    assert!(
+        c.warnings[0].starts_with("log.gz: read stopped early"),
+        "{:?}",
+        c.warnings
+    );
 }
 
 #[test]
@@ -209,7 +287,11 @@ fn directories_are_one_run_and_yarn_file_names_tag_their_source() {
     let container = dir.join("container_01");
     std::fs::create_dir_all(&container).expect("mkdir");
     std::fs::write(container.join("stdout"), format!("{}\n", LINES[4])).expect("write");
-    std::fs::write(container.join("stderr"), format!("{}\n{}\n", LINES[0], LINES[7])).expect("write");
+    std::fs::write(
+        container.join("stderr"),
+        format!("{}\n{}\n", LINES[0], LINES[7]),
+    )
+    .expect("write");
     let set = engine_rules();
     let mut classifier = set.classifier(None);
     classifier.scan_path(&dir, None);
@@ -218,7 +300,11 @@ fn directories_are_one_run_and_yarn_file_names_tag_their_source() {
     let evidence = c.evidence.expect("evidence");
     assert_eq!(c.rule.as_deref(), Some("stdout-only-traceback"));
     assert_eq!(evidence.source, LogSource::Stdout);
-    assert!(evidence.input.ends_with("container_01/stdout"), "{}", evidence.input);
+    assert!(
+        evidence.input.ends_with("container_01/stdout"),
+        "{}",
+        evidence.input
+    );
     assert_eq!(c.scanned.lines, 3);
 }
 

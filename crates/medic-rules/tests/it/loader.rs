@@ -16,7 +16,11 @@ fn bad_packs_report_every_problem() {
     files.sort();
     assert!(files.len() >= 3, "the bad-pack corpus is missing");
     for file in files {
-        let name = file.file_name().expect("name").to_string_lossy().into_owned();
+        let name = file
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         let text = std::fs::read_to_string(&file).expect("read pack");
         let actual = match RulePack::parse(&name, &text) {
             Ok(pack) => format!("unexpectedly loaded {} rules\n", pack.rules.len()),
@@ -38,25 +42,42 @@ fn duplicate_names_across_packs_are_refused_with_both_places() {
         )
         .expect("valid pack")
     };
-    let err = RuleSet::compile(vec![pack("team.yaml"), pack("other.yaml")]).expect_err("duplicate across packs");
+    let err = RuleSet::compile(vec![pack("team.yaml"), pack("other.yaml")])
+        .expect_err("duplicate across packs");
     let text = err.to_string();
-    assert!(text.contains("other.yaml:2: rule shared: duplicate rule name (also defined at team.yaml:2)"), "{text}");
+    assert!(
+        text.contains(
+            "other.yaml:2: rule shared: duplicate rule name (also defined at team.yaml:2)"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
 fn missing_pack_file_is_a_diagnostic_not_a_panic() {
     let err = RuleSet::load(&[data("no-such-pack.yaml")], true).expect_err("missing file");
     assert_eq!(err.diagnostics().len(), 1);
-    assert!(err.diagnostics()[0].message.starts_with("cannot read"), "{err}");
+    assert!(
+        err.diagnostics()[0].message.starts_with("cannot read"),
+        "{err}"
+    );
 }
 
 #[test]
 fn user_packs_come_before_the_builtin_pack() {
     let user = data("packs/team-overrides.yaml");
     let set = RuleSet::load(&[user], true).expect("loads");
-    let first_builtin = set.rules().iter().position(|r| r.origin.file == medic_rules::BUILTIN_ORIGIN).expect("builtin");
+    let first_builtin = set
+        .rules()
+        .iter()
+        .position(|r| r.origin.file == medic_rules::BUILTIN_ORIGIN)
+        .expect("builtin");
     assert!(first_builtin > 0);
-    assert!(set.rules()[..first_builtin].iter().all(|r| r.origin.file.ends_with("team-overrides.yaml")));
+    assert!(
+        set.rules()[..first_builtin]
+            .iter()
+            .all(|r| r.origin.file.ends_with("team-overrides.yaml"))
+    );
     assert_eq!(set.packs().len(), 2);
 }
 

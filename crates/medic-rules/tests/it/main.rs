@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 /// The test data folder.
 pub fn data(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(path)
 }
 
 /// Compares `actual` with the file `expected`; with `UPDATE_EXPECT=1` in the environment, rewrites the file instead.
@@ -22,6 +24,9 @@ pub fn check_file(expected: &Path, actual: &str) -> Result<(), String> {
     if want == actual {
         Ok(())
     } else {
-        Err(format!("{} differs (rerun with UPDATE_EXPECT=1 to accept):\n--- expected\n{want}\n--- actual\n{actual}", expected.display()))
+        Err(format!(
+            "{} differs (rerun with UPDATE_EXPECT=1 to accept):\n--- expected\n{want}\n--- actual\n{actual}",
+            expected.display()
+        ))
     }
 }

@@ -53,20 +53,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         owner: args.owner.clone(),
         cluster: args.cluster.clone(),
     });
-    let paths = if args.paths.is_empty() { vec![PathBuf::from("-")] } else { args.paths.clone() };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.paths.clone()
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for path in &paths {
         let mut classifier = set.classifier(job.as_ref());
         let name = path.display().to_string();
         if path == Path::new("-") {
-            classifier.scan_reader(args.source.unwrap_or_default(), "-", std::io::stdin().lock());
+            classifier.scan_reader(
+                args.source.unwrap_or_default(),
+                "-",
+                std::io::stdin().lock(),
+            );
         } else {
             classifier.scan_path(path, args.source);
         }
         let classification = classifier.finish();
         if args.json {
-            serde_json::to_writer(&mut out, &Output { input: &name, classification: &classification })?;
+            serde_json::to_writer(
+                &mut out,
+                &Output {
+                    input: &name,
+                    classification: &classification,
+                },
+            )?;
             writeln!(out)?;
         } else {
             print_human(&mut out, &name, &classification)?;
@@ -77,7 +91,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn print_human(out: &mut impl Write, input: &str, c: &Classification) -> std::io::Result<()> {
     let retry = match (c.memory_config, c.restartable) {
-        (true, _) => "memory configuration error: a changed configuration can help, a plain retry will not",
+        (true, _) => {
+            "memory configuration error: a changed configuration can help, a plain retry will not"
+        }
         (false, true) => "a plain retry can help",
         (false, false) => "a plain retry will not help",
     };
@@ -90,7 +106,11 @@ fn print_human(out: &mut impl Write, input: &str, c: &Classification) -> std::io
     }
     writeln!(out, "  summary:   {}", c.summary)?;
     if let Some(evidence) = &c.evidence {
-        writeln!(out, "  evidence:  {}:{} [{}]", evidence.input, evidence.line, evidence.source)?;
+        writeln!(
+            out,
+            "  evidence:  {}:{} [{}]",
+            evidence.input, evidence.line, evidence.source
+        )?;
         writeln!(out, "             {}", evidence.text)?;
     }
     if !c.captures.is_empty() {
@@ -98,10 +118,18 @@ fn print_human(out: &mut impl Write, input: &str, c: &Classification) -> std::io
         writeln!(out, "  captures:  {}", captures.join(", "))?;
     }
     for other in &c.also_matched {
-        writeln!(out, "  also:      {} ({}) at {}:{}", other.rule, other.category, other.evidence.input, other.evidence.line)?;
+        writeln!(
+            out,
+            "  also:      {} ({}) at {}:{}",
+            other.rule, other.category, other.evidence.input, other.evidence.line
+        )?;
     }
     for warning in &c.warnings {
         writeln!(out, "  warning:   {warning}")?;
     }
-    writeln!(out, "  scanned:   {} bytes, {} lines", c.scanned.bytes, c.scanned.lines)
+    writeln!(
+        out,
+        "  scanned:   {} bytes, {} lines",
+        c.scanned.bytes, c.scanned.lines
+    )
 }

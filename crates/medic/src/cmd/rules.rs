@@ -41,7 +41,22 @@ fn check(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     match result {
         Ok(set) => {
             for pack in set.packs() {
-                println!("ok: {} ({} rules) from {}", pack.name, pack.rules, pack.origin);
+                println!(
+                    "ok: {} ({} rules) from {}",
+                    pack.name, pack.rules, pack.origin
+                );
+            }
+            for rule in set.slow_rules() {
+                let line = rule
+                    .origin
+                    .line
+                    .map(|l| format!(":{l}"))
+                    .unwrap_or_default();
+                println!(
+                    "warning: {}{line}: rule {}: no literal of 4+ bytes that every match contains; it is searched \
+                     with a slower regex over the whole log",
+                    rule.origin.file, rule.name
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -49,7 +64,10 @@ fn check(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
             for diagnostic in e.diagnostics() {
                 println!("{diagnostic}");
             }
-            eprintln!("medic: {} problem(s); the packs were not loaded", e.diagnostics().len());
+            eprintln!(
+                "medic: {} problem(s); the packs were not loaded",
+                e.diagnostics().len()
+            );
             Ok(ExitCode::FAILURE)
         }
     }
@@ -61,14 +79,25 @@ fn list(args: &RulesArgs, json: bool) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(set.rules())?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:>4}  {:<48} {:<26} {:<11} {:<9} origin", "#", "rule", "category", "restartable", "source");
+    println!(
+        "{:>4}  {:<48} {:<26} {:<11} {:<9} origin",
+        "#", "rule", "category", "restartable", "source"
+    );
     for (priority, rule) in set.rules().iter().enumerate() {
         let source = match rule.source {
             SourceFilter::Any => "any",
             SourceFilter::Only(source) => source.as_str(),
         };
-        let scoped = if rule.scope.is_some() { " (scoped)" } else { "" };
-        let line = rule.origin.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let scoped = if rule.scope.is_some() {
+            " (scoped)"
+        } else {
+            ""
+        };
+        let line = rule
+            .origin
+            .line
+            .map(|l| format!(":{l}"))
+            .unwrap_or_default();
         println!(
             "{:>4}  {:<48} {:<26} {:<11} {:<9} {}{line}{scoped}",
             priority + 1,

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Architecture invariants that the compiler does not enforce (see ARCHITECTURE.md, "Invariants").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fail=0
+forbid() { # crate, regex of dependency names it must not reach, reason
+  local crate=$1 pattern=$2 reason=$3 found
+  found=$(cargo tree --locked -p "$crate" -e normal --prefix none --format '{p}' 2>/dev/null | awk '{print $1}' | sort -u | grep -E "^($pattern)$" || true)
+  if [ -n "$found" ]; then
+    echo "invariant broken: $crate depends on $(echo "$found" | tr '\n' ' ')— $reason" >&2
+    fail=1
+  fi
+}
+
+forbid medic-core 'regex|regex-automata|tokio|sqlx|axum|anyhow|serde-saphyr|walkdir|flate2' \
+  'medic-core holds domain types only: no I/O, no engines'
+forbid medic-rules 'anyhow|tokio|sqlx|axum|hyper|candle-core' \
+  'the rule engine is a pure library: typed errors, no runtime, no database, no model'
+
+# anyhow belongs to the binary only.
+if grep -rl --include=Cargo.toml '^anyhow' crates | grep -v '^crates/medic/Cargo.toml$'; then
+  echo "invariant broken: only crates/medic may depend on anyhow" >&2
+  fail=1
+fi
+
+exit $fail
