@@ -133,3 +133,13 @@ pub struct RuleOrigin {
     /// 1-based line of the rule in that file, when known.
     pub line: Option<u64>,
 }
+
+impl std::fmt::Display for RuleOrigin {
+    /// `file:line`, or `file` when the line is not known.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}", self.file),
+            None => f.write_str(&self.file),
+        }
+    }
+}

@@ -45,15 +45,7 @@ impl RuleSet {
                     file: rule.origin.file.clone(),
                     line: rule.origin.line,
                     rule: Some(rule.name.clone()),
-                    message: format!(
-                        "duplicate rule name (also defined at {}{})",
-                        first.origin.file,
-                        first
-                            .origin
-                            .line
-                            .map(|l| format!(":{l}"))
-                            .unwrap_or_default()
-                    ),
+                    message: format!("duplicate rule name (also defined at {})", first.origin),
                 });
             }
         }

@@ -4,17 +4,12 @@
 use medic_core::{Category, LogSource};
 use medic_rules::RuleSet;
 
-use crate::data;
+use crate::data_files;
 
 #[test]
 fn every_corpus_log_gets_its_expected_category() {
     let set = RuleSet::builtin().expect("builtin pack");
-    let mut files: Vec<_> = std::fs::read_dir(data("corpus"))
-        .expect("corpus folder")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .collect();
-    files.sort();
+    let files = data_files("corpus", "log");
     assert!(
         files.len() >= 40,
         "the corpus is missing ({} logs)",
@@ -55,4 +50,23 @@ fn every_corpus_log_gets_its_expected_category() {
         files.len(),
         failures.join("\n")
     );
+}
+
+/// A healthy run's output (INFO/WARN lines of Spark startup, YARN and Kubernetes allocation, tasks, shuffle, SQL,
+/// shutdown) must not look like a failure to any built-in rule.
+#[test]
+fn a_healthy_run_matches_no_builtin_rule() {
+    let set = RuleSet::builtin().expect("builtin pack");
+    let healthy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ordinary.log");
+    let mut classifier = set.classifier(None);
+    classifier.scan_path(&healthy, None);
+    let c = classifier.finish();
+    assert_eq!(
+        c.category,
+        Category::Unclassified,
+        "{:?} matched {:?}",
+        c.rule,
+        c.evidence
+    );
+    assert!(c.scanned.lines > 100);
 }

@@ -2,18 +2,13 @@
 
 use medic_rules::{RulePack, RuleSet};
 
-use crate::{check_file, data};
+use crate::{check_file, data, data_files};
 
 /// Every `tests/data/bad-packs/*.yaml` is refused, with exactly the diagnostics in the `.expected` file beside it.
 #[test]
 fn bad_packs_report_every_problem() {
     let mut failures = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(data("bad-packs"))
-        .expect("bad-packs folder")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
+    let files = data_files("bad-packs", "yaml");
     assert!(files.len() >= 3, "the bad-pack corpus is missing");
     for file in files {
         let name = file

@@ -14,6 +14,17 @@ pub fn data(path: &str) -> PathBuf {
         .join(path)
 }
 
+/// The files of a test data folder with this extension, in name order.
+pub fn data_files(folder: &str, extension: &str) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(data(folder))
+        .unwrap_or_else(|e| panic!("test data folder {folder}: {e}"))
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
+        .collect();
+    files.sort();
+    files
+}
+
 /// Compares `actual` with the file `expected`; with `UPDATE_EXPECT=1` in the environment, rewrites the file instead.
 pub fn check_file(expected: &Path, actual: &str) -> Result<(), String> {
     if std::env::var_os("UPDATE_EXPECT").is_some() {

@@ -47,15 +47,10 @@ fn check(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
                 );
             }
             for rule in set.slow_rules() {
-                let line = rule
-                    .origin
-                    .line
-                    .map(|l| format!(":{l}"))
-                    .unwrap_or_default();
                 println!(
-                    "warning: {}{line}: rule {}: no literal of 4+ bytes that every match contains; it is searched \
+                    "warning: {}: rule {}: no literal of 4+ bytes that every match contains; it is searched \
                      with a slower regex over the whole log",
-                    rule.origin.file, rule.name
+                    rule.origin, rule.name
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -93,19 +88,14 @@ fn list(args: &RulesArgs, json: bool) -> anyhow::Result<ExitCode> {
         } else {
             ""
         };
-        let line = rule
-            .origin
-            .line
-            .map(|l| format!(":{l}"))
-            .unwrap_or_default();
         println!(
-            "{:>4}  {:<48} {:<26} {:<11} {:<9} {}{line}{scoped}",
+            "{:>4}  {:<48} {:<26} {:<11} {:<9} {}{scoped}",
             priority + 1,
             rule.name,
             rule.category.as_str(),
             rule.restartable,
             source,
-            rule.origin.file
+            rule.origin
         );
     }
     Ok(ExitCode::SUCCESS)
