@@ -481,7 +481,11 @@ fn phrase(i: usize) -> &'static str {
 
 /// A pack of `n` rules shaped like teams' own rules: a component, a phrase, a captured code.
 fn generated_pack(n: usize) -> String {
-    let mut yaml = String::from(if n == 0 { "name: generated\nrules: []\n" } else { "name: generated\nrules:\n" });
+    let mut yaml = String::from(if n == 0 {
+        "name: generated\nrules: []\n"
+    } else {
+        "name: generated\nrules:\n"
+    });
     for i in 0..n {
         let escaped = phrase(i).replace('.', "\\.");
         let pattern = match i % 4 {
