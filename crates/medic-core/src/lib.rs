@@ -3,17 +3,24 @@
 //! medic classifies failed Spark runs, recommends a configuration for the retry, stores it as a scoped patch and
 //! drives the retry. The vocabulary those steps share lives here: the failure [`Category`] taxonomy, the
 //! [`LogSource`] a log line came from, the [`JobIdentity`] that scopes rules and patches, and the
-//! [`Classification`] that the rule engine produces and every later stage consumes.
+//! [`Classification`] that the rule engine produces and every later stage consumes; the [`SparkConf`] a job runs with
+//! and the scoped [`patch::Patch`]es that change it, with [`patch::resolve`], the one definition of how patches
+//! combine.
 //!
-//! This crate does no I/O and depends on nothing but `serde` and `thiserror`, so that every other crate can depend
-//! on it without pulling in a runtime, a database driver or a regex engine.
+//! This crate does no I/O and depends only on pure data crates (`serde`, `serde_json`, `json-patch`, `time`,
+//! `thiserror`), so that every other crate can depend on it without pulling in a runtime, a database driver or a
+//! regex engine.
 
 mod category;
 mod classification;
+pub mod clock;
 mod job;
+pub mod patch;
 mod source;
+mod spark_conf;
 
 pub use category::{Category, UnknownCategory};
 pub use classification::{Classification, Evidence, RuleMatch, ScanStats};
 pub use job::JobIdentity;
 pub use source::{LogSource, UnknownSource};
+pub use spark_conf::{ConfError, SparkConf};

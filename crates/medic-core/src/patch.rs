@@ -1,0 +1,450 @@
+//! Recommended configurations as scoped patches, and how a job's configuration is resolved from them.
+//!
+//! A [`Patch`] is an RFC 6902 JSON Patch or an RFC 7386 merge patch over a [`SparkConf`] (keys addressed as
+//! `/spark.executor.memory`), with a [`Scope`] saying which jobs may use it. [`resolve`] applies every active patch
+//! whose scope matches the job, from the least specific scope to the most specific (global, cluster, owner,
+//! workflow, job), in creation order within a level. A patch that cannot apply is skipped whole and reported. It is
+//! never half-applied. Patch semantics are the `json-patch` crate's, not ours.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::{JobIdentity, SparkConf};
+
+/// Which jobs may use a patch. Every named dimension must match; naming none makes the patch global.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// Exactly this job id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    /// Jobs of this workflow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<String>,
+    /// Jobs of this owner (user or team).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Jobs on this cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+}
+
+/// How specific a scope is; patches apply from the least specific level to the most specific.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeLevel {
+    /// No dimension named.
+    Global,
+    /// The most specific dimension named is the cluster.
+    Cluster,
+    /// ... the owner.
+    Owner,
+    /// ... the workflow.
+    Workflow,
+    /// ... the job.
+    Job,
+}
+
+impl Scope {
+    /// A scope of one job.
+    pub fn job(id: impl Into<String>) -> Self {
+        Scope {
+            job: Some(id.into()),
+            ..Scope::default()
+        }
+    }
+
+    /// The most specific dimension this scope names.
+    pub fn level(&self) -> ScopeLevel {
+        if self.job.is_some() {
+            ScopeLevel::Job
+        } else if self.workflow.is_some() {
+            ScopeLevel::Workflow
+        } else if self.owner.is_some() {
+            ScopeLevel::Owner
+        } else if self.cluster.is_some() {
+            ScopeLevel::Cluster
+        } else {
+            ScopeLevel::Global
+        }
+    }
+
+    /// Whether `job` is in this scope.
+    pub fn contains(&self, job: &JobIdentity) -> bool {
+        fn admits(wanted: &Option<String>, actual: Option<&str>) -> bool {
+            wanted
+                .as_deref()
+                .is_none_or(|wanted| actual == Some(wanted))
+        }
+        admits(&self.job, Some(&job.id))
+            && admits(&self.workflow, job.workflow.as_deref())
+            && admits(&self.owner, job.owner.as_deref())
+            && admits(&self.cluster, job.cluster.as_deref())
+    }
+}
+
+/// The change itself: a JSON array is an RFC 6902 JSON Patch, a JSON object an RFC 7386 merge patch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PatchBody {
+    /// RFC 6902: a list of operations (`add`, `remove`, `replace`, `move`, `copy`, `test`).
+    JsonPatch(json_patch::Patch),
+    /// RFC 7386: an object whose keys are set (or removed, when `null`).
+    MergePatch(serde_json::Map<String, serde_json::Value>),
+}
+
+/// How long a patch stays in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifetime {
+    /// Consumed by the next run of the job.
+    OneShot,
+    /// Kept until a run with it succeeds.
+    UntilSuccess,
+    /// Kept until revoked (right-sizing uses these).
+    Persistent,
+}
+
+/// Where a patch stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatchStatus {
+    /// Applied to matching runs.
+    Active,
+    /// Used up (one-shot after its run, until-success after a success).
+    Consumed,
+    /// Withdrawn by a person or by medic.
+    Revoked,
+    /// Replaced by a newer patch.
+    Superseded,
+}
+
+/// Who or what created a patch, and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// The token's subject, or `medic` for automatic patches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    /// The rule that classified the failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// The failure's category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<String>,
+    /// The recommendation this patch carries out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendation_id: Option<String>,
+    /// The model that made the recommendation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
+    /// Free text for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A stored patch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Patch {
+    /// Unique, assigned by the store.
+    pub id: String,
+    /// Which jobs may use it.
+    pub scope: Scope,
+    /// The change.
+    pub patch: PatchBody,
+    /// How long it stays in force.
+    pub lifetime: Lifetime,
+    /// Who or what created it and why.
+    pub provenance: Provenance,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it stops applying, if ever.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expires_at: Option<OffsetDateTime>,
+    /// Where it stands.
+    pub status: PatchStatus,
+    /// Incremented by every change; updates name the version they expect (optimistic concurrency).
+    pub version: u64,
+}
+
+impl Patch {
+    /// Whether this patch applies to a run of `job` at `now`.
+    pub fn applies_to(&self, job: &JobIdentity, now: OffsetDateTime) -> bool {
+        self.status == PatchStatus::Active
+            && self.expires_at.is_none_or(|expires| now < expires)
+            && self.scope.contains(job)
+    }
+}
+
+/// The configuration a job should run with, and how it was obtained.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Resolution {
+    /// The original configuration with every applicable patch applied.
+    pub config: SparkConf,
+    /// The ids of the patches applied, in the order they were applied.
+    pub applied: Vec<String>,
+    /// Patches that matched the job but could not apply, and why; none of their operations took effect.
+    pub skipped: Vec<SkippedPatch>,
+}
+
+/// A patch left out of a resolution.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedPatch {
+    /// The patch's id.
+    pub id: String,
+    /// Why it could not apply (a failing `test` operation, a missing path, a non-string value).
+    pub reason: String,
+}
+
+/// Applies the patches of `patches` that apply to `job` at `now` to `config`: least specific scope first, then in
+/// creation order (then id, so that the order is total). A patch whose operations fail, or whose result is not a
+/// flat map of strings, is skipped whole.
+pub fn resolve(
+    config: &SparkConf,
+    patches: &[Patch],
+    job: &JobIdentity,
+    now: OffsetDateTime,
+) -> Resolution {
+    let mut applicable: Vec<&Patch> = patches.iter().filter(|p| p.applies_to(job, now)).collect();
+    applicable.sort_by(|a, b| {
+        (a.scope.level(), a.created_at, &a.id).cmp(&(b.scope.level(), b.created_at, &b.id))
+    });
+    let mut document = config.to_json_value();
+    let mut applied = Vec::new();
+    let mut skipped = Vec::new();
+    for patch in applicable {
+        match apply(&document, &patch.patch) {
+            Ok(next) => {
+                document = next;
+                applied.push(patch.id.clone());
+            }
+            Err(reason) => skipped.push(SkippedPatch {
+                id: patch.id.clone(),
+                reason,
+            }),
+        }
+    }
+    // Every step kept the document a map of strings, so this cannot fail; fall back to the original if it did.
+    let config = SparkConf::from_json_value(document).unwrap_or_else(|_| config.clone());
+    Resolution {
+        config,
+        applied,
+        skipped,
+    }
+}
+
+/// `document` with `body` applied, or why not. Works on a copy, so a failure changes nothing.
+fn apply(document: &serde_json::Value, body: &PatchBody) -> Result<serde_json::Value, String> {
+    let mut next = document.clone();
+    match body {
+        PatchBody::JsonPatch(operations) => {
+            json_patch::patch(&mut next, operations).map_err(|e| e.to_string())?
+        }
+        PatchBody::MergePatch(merge) => {
+            json_patch::merge(&mut next, &serde_json::Value::Object(merge.clone()))
+        }
+    }
+    match &next {
+        serde_json::Value::Object(map) => match map.iter().find(|(_, value)| !value.is_string()) {
+            Some((key, value)) => Err(format!(
+                "the result would set `{key}` to {value}, not a string"
+            )),
+            None => Ok(next),
+        },
+        other => Err(format!("the result would be {other}, not a configuration")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn conf(pairs: &[(&str, &str)]) -> SparkConf {
+        SparkConf(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    fn patch(id: &str, scope: Scope, body: serde_json::Value, minute: u8) -> Patch {
+        Patch {
+            id: id.to_owned(),
+            scope,
+            patch: serde_json::from_value(body).expect("patch body"),
+            lifetime: Lifetime::UntilSuccess,
+            provenance: Provenance::default(),
+            created_at: datetime!(2026-11-22 10:00 UTC)
+                + time::Duration::minutes(i64::from(minute)),
+            expires_at: None,
+            status: PatchStatus::Active,
+            version: 1,
+        }
+    }
+
+    fn job() -> JobIdentity {
+        JobIdentity {
+            id: "rollup".to_owned(),
+            workflow: Some("nightly".to_owned()),
+            owner: Some("data-eng".to_owned()),
+            cluster: Some("emr-1".to_owned()),
+        }
+    }
+
+    const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
+
+    #[test]
+    fn least_specific_first_then_creation_order() {
+        let patches = vec![
+            patch(
+                "job-1",
+                Scope::job("rollup"),
+                serde_json::json!([{"op": "replace", "path": "/spark.executor.memory", "value": "8g"}]),
+                1,
+            ),
+            patch(
+                "global-1",
+                Scope::default(),
+                serde_json::json!({"spark.executor.memory": "2g", "spark.sql.adaptive.enabled": "true"}),
+                5,
+            ),
+            patch(
+                "owner-1",
+                Scope {
+                    owner: Some("data-eng".into()),
+                    ..Scope::default()
+                },
+                serde_json::json!({"spark.executor.memory": "6g"}),
+                3,
+            ),
+            patch(
+                "global-0",
+                Scope::default(),
+                serde_json::json!({"spark.executor.cores": "4"}),
+                0,
+            ),
+            patch(
+                "other-job",
+                Scope::job("hourly"),
+                serde_json::json!({"spark.executor.memory": "1g"}),
+                0,
+            ),
+        ];
+        let resolution = resolve(
+            &conf(&[("spark.executor.memory", "4g")]),
+            &patches,
+            &job(),
+            NOW,
+        );
+        assert_eq!(
+            resolution.applied,
+            ["global-0", "global-1", "owner-1", "job-1"]
+        );
+        assert_eq!(resolution.config.get("spark.executor.memory"), Some("8g"));
+        assert_eq!(resolution.config.get("spark.executor.cores"), Some("4"));
+        assert!(resolution.skipped.is_empty());
+    }
+
+    #[test]
+    fn a_failing_patch_is_skipped_whole_and_reported() {
+        let patches = vec![
+            patch(
+                "half",
+                Scope::job("rollup"),
+                serde_json::json!([
+                    {"op": "replace", "path": "/spark.executor.memory", "value": "16g"},
+                    {"op": "test", "path": "/spark.executor.cores", "value": "8"}
+                ]),
+                0,
+            ),
+            patch(
+                "missing",
+                Scope::job("rollup"),
+                serde_json::json!([{"op": "remove", "path": "/spark.no.such.key"}]),
+                1,
+            ),
+            patch(
+                "number",
+                Scope::job("rollup"),
+                serde_json::json!({"spark.executor.cores": 8}),
+                2,
+            ),
+        ];
+        let original = conf(&[
+            ("spark.executor.memory", "4g"),
+            ("spark.executor.cores", "4"),
+        ]);
+        let resolution = resolve(&original, &patches, &job(), NOW);
+        assert_eq!(resolution.config, original);
+        assert!(resolution.applied.is_empty());
+        let skipped: Vec<&str> = resolution.skipped.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(skipped, ["half", "missing", "number"]);
+        assert!(
+            resolution.skipped[2].reason.contains("not a string"),
+            "{:?}",
+            resolution.skipped[2]
+        );
+    }
+
+    #[test]
+    fn inactive_and_expired_patches_do_not_apply() {
+        let mut revoked = patch(
+            "revoked",
+            Scope::default(),
+            serde_json::json!({"spark.a": "1"}),
+            0,
+        );
+        revoked.status = PatchStatus::Revoked;
+        let mut expired = patch(
+            "expired",
+            Scope::default(),
+            serde_json::json!({"spark.b": "1"}),
+            0,
+        );
+        expired.expires_at = Some(NOW);
+        let resolution = resolve(&SparkConf::new(), &[revoked, expired], &job(), NOW);
+        assert!(resolution.applied.is_empty() && resolution.config.0.is_empty());
+    }
+
+    #[test]
+    fn scopes_need_every_named_dimension() {
+        let scope = Scope {
+            workflow: Some("nightly".into()),
+            cluster: Some("emr-2".into()),
+            ..Scope::default()
+        };
+        assert!(!scope.contains(&job()));
+        assert_eq!(scope.level(), ScopeLevel::Workflow);
+        assert!(Scope::default().contains(&JobIdentity::new("anything")));
+        assert!(
+            !Scope {
+                owner: Some("data-eng".into()),
+                ..Scope::default()
+            }
+            .contains(&JobIdentity::new("rollup"))
+        );
+    }
+
+    #[test]
+    fn bodies_read_as_json_patch_or_merge_patch_and_invalid_ones_are_refused() {
+        let json: PatchBody =
+            serde_json::from_str(r#"[{"op": "add", "path": "/spark.a", "value": "1"}]"#)
+                .expect("6902");
+        assert!(matches!(json, PatchBody::JsonPatch(_)));
+        let merge: PatchBody =
+            serde_json::from_str(r#"{"spark.a": "1", "spark.b": null}"#).expect("7386");
+        assert!(matches!(merge, PatchBody::MergePatch(_)));
+        assert!(
+            serde_json::from_str::<PatchBody>(r#"[{"op": "frobnicate", "path": "/x"}]"#).is_err()
+        );
+        assert!(serde_json::from_str::<PatchBody>(r#""just a string""#).is_err());
+    }
+}
