@@ -70,3 +70,60 @@ fn a_healthy_run_matches_no_builtin_rule() {
     );
     assert!(c.scanned.lines > 100);
 }
+
+/// The held-out logs (real posts, labelled from their threads, never used to write rules) are not checked one by
+/// one: they measure the pack. This fails when the measure falls below what the pack reached when they were
+/// collected (docs/research/holdout-eval.md), and prints the figures with `--nocapture`.
+#[test]
+fn holdout_metrics_do_not_regress() {
+    let set = RuleSet::builtin().expect("builtin pack");
+    let files = data_files("holdout", "log");
+    assert!(
+        files.len() >= 40,
+        "the held-out set is missing ({} logs)",
+        files.len()
+    );
+    let (mut correct, mut unclassified, mut memory_true, mut memory_predicted, mut memory_hit) =
+        (0, 0, 0, 0, 0);
+    for file in &files {
+        let name = file
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let expected: Category = name
+            .split("--")
+            .next()
+            .and_then(|c| c.parse().ok())
+            .expect("category prefix");
+        let mut classifier = set.classifier(None);
+        classifier.scan_path(file, Some(LogSource::Unknown));
+        let got = classifier.finish().category;
+        correct += usize::from(got == expected);
+        unclassified += usize::from(got == Category::Unclassified);
+        memory_true += usize::from(expected.is_memory_config());
+        memory_predicted += usize::from(got.is_memory_config());
+        memory_hit += usize::from(got.is_memory_config() && expected.is_memory_config());
+    }
+    let ratio = |a: usize, b: usize| a as f64 / b.max(1) as f64;
+    let (precision, recall) = (
+        ratio(memory_hit, memory_predicted),
+        ratio(memory_hit, memory_true),
+    );
+    let (accuracy, unclassified) = (
+        ratio(correct, files.len()),
+        ratio(unclassified, files.len()),
+    );
+    println!(
+        "held-out: {} logs; memory precision {precision:.3}, recall {recall:.3}; accuracy {accuracy:.3}; unclassified {unclassified:.3}",
+        files.len()
+    );
+    assert!(
+        precision >= 0.93 && recall >= 0.87,
+        "memory precision {precision:.3}, recall {recall:.3}"
+    );
+    assert!(
+        accuracy >= 0.83 && unclassified <= 0.10,
+        "accuracy {accuracy:.3}, unclassified {unclassified:.3}"
+    );
+}
