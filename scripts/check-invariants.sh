@@ -18,6 +18,9 @@ forbid medic-core 'regex|regex-automata|tokio|sqlx|axum|anyhow|serde-saphyr|walk
 forbid medic-rules 'anyhow|tokio|sqlx|axum|hyper|candle-core' \
   'the rule engine is a pure library: typed errors, no runtime, no database, no model'
 
+forbid medic-store 'anyhow|axum|hyper|tower|candle-core|regex' \
+  'the store persists data: no HTTP (status codes live in the server), no model, no rule engine'
+
 # anyhow belongs to the binary only.
 if grep -rl --include=Cargo.toml '^anyhow' crates | grep -v '^crates/medic/Cargo.toml$'; then
   echo "invariant broken: only crates/medic may depend on anyhow" >&2

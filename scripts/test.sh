@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 scripts/check-invariants.sh
+scripts/ensure-postgres.sh
 cargo test --workspace --locked

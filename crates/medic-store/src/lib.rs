@@ -1,0 +1,462 @@
+//! medic's persistent state, on SQLite (embedded, the default: one file, WAL, created on first use) or PostgreSQL
+//! (shared by several medic servers).
+//!
+//! So far it holds the ConfigService's scoped patches ([`medic_core::patch::Patch`]) and an audit trail of every
+//! change. The two backends sit behind one [`Store`]: each has its own DDL (`migrations/sqlite`,
+//! `migrations/postgres`, applied on open) and its own SQL text, and the same test suite runs against both.
+//!
+//! Every change is one transaction with its audit entry, so a change is either stored and audited or not at all.
+//! Updates name the version they expect, and a stale version is refused ([`StoreError::VersionConflict`]), so
+//! concurrent writers never lose an update. How patches combine is not decided here:
+//! [`Store::resolve`] loads the candidates and calls [`medic_core::patch::resolve`].
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use medic_core::clock::Clock;
+use medic_core::patch::{Lifetime, Patch, PatchBody, PatchStatus, Provenance, Resolution, Scope};
+use medic_core::{JobIdentity, SparkConf};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ColumnIndex, Decode, Row, Type};
+use time::OffsetDateTime;
+
+/// What can go wrong with the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL is neither `sqlite://PATH` nor `postgres://...`.
+    #[error("unsupported database URL `{0}` (expected sqlite://PATH or postgres://...)")]
+    UnsupportedUrl(String),
+    /// The database refused or failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// No patch has this id.
+    #[error("no patch `{0}`")]
+    NotFound(String),
+    /// The patch changed since the caller read it.
+    #[error("patch `{id}` is at version {current}, not {expected}")]
+    VersionConflict {
+        /// The patch.
+        id: String,
+        /// The version the caller named.
+        expected: u64,
+        /// The version stored.
+        current: u64,
+    },
+    /// A stored row cannot be read back (edited by hand, or written by a newer medic).
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// This crate's result type.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A patch to store: everything but what the store assigns (id, creation time, status, version).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewPatch {
+    /// Which jobs may use it.
+    pub scope: Scope,
+    /// The change.
+    pub patch: PatchBody,
+    /// How long it stays in force.
+    pub lifetime: Lifetime,
+    /// Who or what created it and why.
+    pub provenance: Provenance,
+    /// When it stops applying, if ever.
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// Which patches [`Store::list_patches`] returns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PatchFilter {
+    /// Only patches scoped to exactly this job id.
+    pub job: Option<String>,
+    /// Only patches in this status.
+    pub status: Option<PatchStatus>,
+}
+
+/// One change, as the audit trail records it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct AuditEntry {
+    /// Increasing with every change.
+    pub seq: i64,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Who (a token's subject, or `medic`).
+    pub actor: String,
+    /// What: `create`, `revoke`, `consume`, `supersede`.
+    pub action: String,
+    /// The patch changed.
+    pub patch_id: Option<String>,
+    /// The details (the patch created, the status change).
+    pub detail: serde_json::Value,
+}
+
+/// The store: SQLite or PostgreSQL behind one interface.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    clock: Arc<dyn Clock>,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        };
+        f.debug_struct("Store")
+            .field("backend", &kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool and `$sql` to the backend's text of the query.
+macro_rules! on_backend {
+    ($store:expr, $pool:ident, [$sqlite:expr, $postgres:expr], $sql:ident => $body:expr) => {
+        match &$store.backend {
+            Backend::Sqlite($pool) => {
+                let $sql = $sqlite;
+                $body
+            }
+            Backend::Postgres($pool) => {
+                let $sql = $postgres;
+                $body
+            }
+        }
+    };
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    /// `sqlite://PATH` is a file (created on first use, in WAL mode); `postgres://...` a server.
+    pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Store> {
+        let backend = if let Some(path) = url.strip_prefix("sqlite://") {
+            let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // Every commit reaches the disk before it is acknowledged: a `kill -9` loses nothing acknowledged.
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(std::time::Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+            Backend::Sqlite(pool)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .connect(url)
+                .await?;
+            sqlx::migrate!("migrations/postgres").run(&pool).await?;
+            Backend::Postgres(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        Ok(Store { backend, clock })
+    }
+
+    /// Stores a new active patch (version 1) and audits it.
+    pub async fn create_patch(&self, new: NewPatch, actor: &str) -> Result<Patch> {
+        let now = self.clock.now();
+        let body = json(&new.patch)?;
+        let provenance = json(&new.provenance)?;
+        let lifetime = enum_name(&new.lifetime)?;
+        let status = enum_name(&PatchStatus::Active)?;
+        let seq: i64 = on_backend!(self, pool, [
+            "INSERT INTO patches (scope_job, scope_workflow, scope_owner, scope_cluster, body, lifetime, provenance, created_at, expires_at, status, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING seq",
+            "INSERT INTO patches (scope_job, scope_workflow, scope_owner, scope_cluster, body, lifetime, provenance, created_at, expires_at, status, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) RETURNING seq"
+        ], sql => {
+            let mut tx = pool.begin().await?;
+            let seq: i64 = sqlx::query_scalar(sql)
+                .bind(&new.scope.job)
+                .bind(&new.scope.workflow)
+                .bind(&new.scope.owner)
+                .bind(&new.scope.cluster)
+                .bind(&body)
+                .bind(&lifetime)
+                .bind(&provenance)
+                .bind(now)
+                .bind(new.expires_at)
+                .bind(&status)
+                .fetch_one(&mut *tx)
+                .await?;
+            let detail = serde_json::json!({"scope": new.scope, "patch": new.patch, "lifetime": new.lifetime});
+            audit_in(&mut tx, now, actor, "create", Some(seq), &detail).await?;
+            tx.commit().await?;
+            seq
+        });
+        Ok(Patch {
+            id: patch_id(seq),
+            scope: new.scope,
+            patch: new.patch,
+            lifetime: new.lifetime,
+            provenance: new.provenance,
+            created_at: now,
+            expires_at: new.expires_at,
+            status: PatchStatus::Active,
+            version: 1,
+        })
+    }
+
+    /// The patch with this id.
+    pub async fn patch(&self, id: &str) -> Result<Option<Patch>> {
+        let Some(seq) = parse_patch_id(id) else {
+            return Ok(None);
+        };
+        on_backend!(self, pool, [
+            "SELECT * FROM patches WHERE seq = ?",
+            "SELECT * FROM patches WHERE seq = $1"
+        ], sql => {
+            let row = sqlx::query(sql).bind(seq).fetch_optional(pool).await?;
+            row.as_ref().map(patch_from_row).transpose()
+        })
+    }
+
+    /// Patches matching `filter`, oldest first.
+    pub async fn list_patches(&self, filter: &PatchFilter) -> Result<Vec<Patch>> {
+        let status = filter.status.as_ref().map(enum_name).transpose()?;
+        on_backend!(self, pool, [
+            "SELECT * FROM patches WHERE (? IS NULL OR scope_job = ?) AND (? IS NULL OR status = ?) ORDER BY seq",
+            "SELECT * FROM patches WHERE ($1::text IS NULL OR scope_job = $1) AND ($2::text IS NULL OR status = $2) ORDER BY seq"
+        ], sql => {
+            let query = sqlx::query(sql);
+            let query = if matches!(self.backend, Backend::Sqlite(_)) {
+                query.bind(&filter.job).bind(&filter.job).bind(&status).bind(&status)
+            } else {
+                query.bind(&filter.job).bind(&status)
+            };
+            query.fetch_all(pool).await?.iter().map(patch_from_row).collect()
+        })
+    }
+
+    /// Active patches whose scope admits `job` (expiry is left to [`medic_core::patch::resolve`], which knows
+    /// the time of the run).
+    pub async fn active_patches_for(&self, job: &JobIdentity) -> Result<Vec<Patch>> {
+        on_backend!(self, pool, [
+            "SELECT * FROM patches WHERE status = 'active' AND (scope_job IS NULL OR scope_job = ?) AND (scope_workflow IS NULL OR scope_workflow = ?) AND (scope_owner IS NULL OR scope_owner = ?) AND (scope_cluster IS NULL OR scope_cluster = ?) ORDER BY seq",
+            "SELECT * FROM patches WHERE status = 'active' AND (scope_job IS NULL OR scope_job = $1) AND (scope_workflow IS NULL OR scope_workflow = $2) AND (scope_owner IS NULL OR scope_owner = $3) AND (scope_cluster IS NULL OR scope_cluster = $4) ORDER BY seq"
+        ], sql => {
+            sqlx::query(sql)
+                .bind(&job.id)
+                .bind(&job.workflow)
+                .bind(&job.owner)
+                .bind(&job.cluster)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(patch_from_row)
+                .collect()
+        })
+    }
+
+    /// The configuration `job` should run with now: `config` with every applicable patch applied.
+    pub async fn resolve(&self, job: &JobIdentity, config: &SparkConf) -> Result<Resolution> {
+        let candidates = self.active_patches_for(job).await?;
+        Ok(medic_core::patch::resolve(
+            config,
+            &candidates,
+            job,
+            self.clock.now(),
+        ))
+    }
+
+    /// Moves a patch to `status` (revoked, consumed, superseded), if it is still at `expected_version`.
+    pub async fn set_status(
+        &self,
+        id: &str,
+        expected_version: u64,
+        status: PatchStatus,
+        actor: &str,
+    ) -> Result<Patch> {
+        let seq = parse_patch_id(id).ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
+        let now = self.clock.now();
+        let name = enum_name(&status)?;
+        let action = match status {
+            PatchStatus::Active => "reactivate",
+            PatchStatus::Consumed => "consume",
+            PatchStatus::Revoked => "revoke",
+            PatchStatus::Superseded => "supersede",
+        };
+        let expected =
+            i64::try_from(expected_version).map_err(|_| StoreError::VersionConflict {
+                id: id.to_owned(),
+                expected: expected_version,
+                current: 0,
+            })?;
+        let updated = on_backend!(self, pool, [
+            "UPDATE patches SET status = ?, version = version + 1 WHERE seq = ? AND version = ?",
+            "UPDATE patches SET status = $1, version = version + 1 WHERE seq = $2 AND version = $3"
+        ], sql => {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(sql).bind(&name).bind(seq).bind(expected).execute(&mut *tx).await?;
+            if done.rows_affected() == 1 {
+                let detail = serde_json::json!({"status": status, "from_version": expected_version});
+                audit_in(&mut tx, now, actor, action, Some(seq), &detail).await?;
+                tx.commit().await?;
+                true
+            } else {
+                false
+            }
+        });
+        let current = self
+            .patch(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
+        if updated {
+            Ok(current)
+        } else {
+            Err(StoreError::VersionConflict {
+                id: id.to_owned(),
+                expected: expected_version,
+                current: current.version,
+            })
+        }
+    }
+
+    /// Revokes a patch (see [`Store::set_status`]).
+    pub async fn revoke(&self, id: &str, expected_version: u64, actor: &str) -> Result<Patch> {
+        self.set_status(id, expected_version, PatchStatus::Revoked, actor)
+            .await
+    }
+
+    /// The newest `limit` audit entries, newest first.
+    pub async fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>> {
+        on_backend!(self, pool, [
+            "SELECT seq, at, actor, action, patch_seq, detail FROM audit ORDER BY seq DESC LIMIT ?",
+            "SELECT seq, at, actor, action, patch_seq, detail FROM audit ORDER BY seq DESC LIMIT $1"
+        ], sql => {
+            let rows = sqlx::query(sql).bind(i64::from(limit)).fetch_all(pool).await?;
+            rows.iter()
+                .map(|row| {
+                    let detail: String = row.try_get("detail")?;
+                    Ok(AuditEntry {
+                        seq: row.try_get("seq")?,
+                        at: row.try_get("at")?,
+                        actor: row.try_get("actor")?,
+                        action: row.try_get("action")?,
+                        patch_id: row.try_get::<Option<i64>, _>("patch_seq")?.map(patch_id),
+                        detail: serde_json::from_str(&detail).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+/// Records one change inside the transaction that makes it.
+async fn audit_in<'c, DB>(
+    tx: &mut sqlx::Transaction<'c, DB>,
+    at: OffsetDateTime,
+    actor: &str,
+    action: &str,
+    patch_seq: Option<i64>,
+    detail: &serde_json::Value,
+) -> Result<()>
+where
+    DB: sqlx::Database + AuditSql,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    OffsetDateTime: for<'q> sqlx::Encode<'q, DB> + Type<DB>,
+    String: for<'q> sqlx::Encode<'q, DB> + Type<DB>,
+    Option<i64>: for<'q> sqlx::Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(DB::INSERT_AUDIT)
+        .bind(at)
+        .bind(actor.to_owned())
+        .bind(action.to_owned())
+        .bind(patch_seq)
+        .bind(detail.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Each backend's text of the audit insert.
+trait AuditSql {
+    const INSERT_AUDIT: &'static str;
+}
+
+impl AuditSql for sqlx::Sqlite {
+    const INSERT_AUDIT: &'static str =
+        "INSERT INTO audit (at, actor, action, patch_seq, detail) VALUES (?, ?, ?, ?, ?)";
+}
+
+impl AuditSql for sqlx::Postgres {
+    const INSERT_AUDIT: &'static str =
+        "INSERT INTO audit (at, actor, action, patch_seq, detail) VALUES ($1, $2, $3, $4, $5)";
+}
+
+fn patch_id(seq: i64) -> String {
+    format!("p{seq}")
+}
+
+fn parse_patch_id(id: &str) -> Option<i64> {
+    id.strip_prefix('p')?.parse().ok()
+}
+
+fn json(value: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// The snake_case name serde gives a unit enum variant (`one_shot`, `active`).
+fn enum_name(value: &impl serde::Serialize) -> Result<String> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => Ok(name),
+        other => Err(StoreError::Corrupt(format!(
+            "not a unit variant: {other:?}"
+        ))),
+    }
+}
+
+fn from_name<T: serde::de::DeserializeOwned>(name: String) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(name))
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn patch_from_row<'r, R>(row: &'r R) -> Result<Patch>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    OffsetDateTime: Decode<'r, R::Database> + Type<R::Database>,
+    Option<OffsetDateTime>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+    let body: String = row.try_get("body")?;
+    let provenance: String = row.try_get("provenance")?;
+    let version: i64 = row.try_get("version")?;
+    Ok(Patch {
+        id: patch_id(row.try_get("seq")?),
+        scope: Scope {
+            job: row.try_get("scope_job")?,
+            workflow: row.try_get("scope_workflow")?,
+            owner: row.try_get("scope_owner")?,
+            cluster: row.try_get("scope_cluster")?,
+        },
+        patch: serde_json::from_str(&body).map_err(corrupt)?,
+        lifetime: from_name(row.try_get("lifetime")?)?,
+        provenance: serde_json::from_str(&provenance).map_err(corrupt)?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        status: from_name(row.try_get("status")?)?,
+        version: u64::try_from(version)
+            .map_err(|_| StoreError::Corrupt(format!("negative version {version}")))?,
+    })
+}

@@ -1,0 +1,345 @@
+//! The same suite against both backends: SQLite in a temporary file, and the real PostgreSQL server
+//! (`MEDIC_TEST_POSTGRES`, default `postgres://postgres@127.0.0.1:5432/postgres`), each test in a fresh database.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use medic_core::clock::ManualClock;
+use medic_core::patch::{Lifetime, PatchBody, PatchStatus, Provenance, Scope};
+use medic_core::{JobIdentity, SparkConf};
+use medic_store::{NewPatch, PatchFilter, Store, StoreError};
+use time::macros::datetime;
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(datetime!(2026-11-22 10:00 UTC)))
+}
+
+async fn sqlite(clock: Arc<ManualClock>) -> (Store, impl Drop) {
+    struct Cleanup(std::path::PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "medic-store-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let url = format!("sqlite://{}", dir.join("medic.sqlite").display());
+    (
+        Store::open(&url, clock).await.expect("sqlite opens"),
+        Cleanup(dir),
+    )
+}
+
+async fn postgres(clock: Arc<ManualClock>) -> (Store, impl Drop) {
+    let admin_url = std::env::var("MEDIC_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let name = format!(
+        "medic_test_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .expect("PostgreSQL must be running for the store tests");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .execute(&admin)
+    .await
+    .expect("drop");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create");
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
+    let store = Store::open(&format!("{base}/{name}"), clock)
+        .await
+        .expect("postgres opens");
+    struct Cleanup(String, String);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            // Best effort: a leftover test database is harmless and named after its process.
+            let _ = std::process::Command::new("psql")
+                .arg(&self.0)
+                .arg("-qc")
+                .arg(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.1))
+                .output();
+        }
+    }
+    (store, Cleanup(admin_url.clone(), name))
+}
+
+fn new_patch(scope: Scope, body: serde_json::Value) -> NewPatch {
+    NewPatch {
+        scope,
+        patch: serde_json::from_value::<PatchBody>(body).expect("body"),
+        lifetime: Lifetime::UntilSuccess,
+        provenance: Provenance {
+            reason: Some("test".into()),
+            ..Provenance::default()
+        },
+        expires_at: None,
+    }
+}
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let clock = super::clock();
+                    let (store, _cleanup) = super::sqlite(clock.clone()).await;
+                    super::$name(store, clock).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let clock = super::clock();
+                    let (store, _cleanup) = super::postgres(clock.clone()).await;
+                    super::$name(store, clock).await;
+                }
+            )*
+        }
+    };
+}
+
+both_backends!(
+    created_patches_read_back_identically,
+    resolution_applies_matching_patches_in_scope_order,
+    stale_versions_are_refused,
+    concurrent_writers_lose_no_update,
+    every_change_is_audited,
+    lists_filter_by_job_and_status,
+);
+
+async fn created_patches_read_back_identically(store: Store, _clock: Arc<ManualClock>) {
+    let created = store
+        .create_patch(
+            new_patch(
+                Scope::job("rollup"),
+                serde_json::json!([{"op": "add", "path": "/spark.executor.memory", "value": "8g"}]),
+            ),
+            "alice",
+        )
+        .await
+        .expect("create");
+    assert_eq!((created.version, created.status), (1, PatchStatus::Active));
+    let read = store
+        .patch(&created.id)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(read, created);
+    assert!(store.patch("p999999").await.expect("read").is_none());
+    assert!(store.patch("not-an-id").await.expect("read").is_none());
+}
+
+async fn resolution_applies_matching_patches_in_scope_order(store: Store, clock: Arc<ManualClock>) {
+    let job = JobIdentity {
+        id: "rollup".into(),
+        workflow: Some("nightly".into()),
+        owner: Some("data-eng".into()),
+        cluster: None,
+    };
+    store
+        .create_patch(
+            new_patch(
+                Scope::job("rollup"),
+                serde_json::json!({"spark.executor.memory": "8g"}),
+            ),
+            "medic",
+        )
+        .await
+        .expect("create");
+    clock.advance(time::Duration::minutes(1));
+    store
+        .create_patch(
+            new_patch(
+                Scope {
+                    owner: Some("data-eng".into()),
+                    ..Scope::default()
+                },
+                serde_json::json!({"spark.executor.memory": "6g", "spark.executor.cores": "4"}),
+            ),
+            "medic",
+        )
+        .await
+        .expect("create");
+    store
+        .create_patch(
+            new_patch(
+                Scope::job("hourly"),
+                serde_json::json!({"spark.executor.memory": "1g"}),
+            ),
+            "medic",
+        )
+        .await
+        .expect("create");
+    let failing = store
+        .create_patch(new_patch(Scope::default(), serde_json::json!([{"op": "test", "path": "/spark.executor.memory", "value": "2g"}])), "medic")
+        .await
+        .expect("create");
+    let original = SparkConf::from_spark_defaults("spark.executor.memory 4g\n").expect("conf");
+    let resolution = store.resolve(&job, &original).await.expect("resolve");
+    assert_eq!(resolution.applied, ["p2", "p1"]);
+    assert_eq!(resolution.config.get("spark.executor.memory"), Some("8g"));
+    assert_eq!(resolution.config.get("spark.executor.cores"), Some("4"));
+    assert_eq!(resolution.skipped.len(), 1);
+    assert_eq!(resolution.skipped[0].id, failing.id);
+}
+
+async fn stale_versions_are_refused(store: Store, _clock: Arc<ManualClock>) {
+    let patch = store
+        .create_patch(
+            new_patch(Scope::job("rollup"), serde_json::json!({"spark.a": "1"})),
+            "alice",
+        )
+        .await
+        .expect("create");
+    let revoked = store.revoke(&patch.id, 1, "bob").await.expect("revoke");
+    assert_eq!((revoked.status, revoked.version), (PatchStatus::Revoked, 2));
+    match store.revoke(&patch.id, 1, "carol").await {
+        Err(StoreError::VersionConflict {
+            expected: 1,
+            current: 2,
+            ..
+        }) => {}
+        other => panic!("expected a version conflict, got {other:?}"),
+    }
+    assert!(matches!(
+        store.revoke("p424242", 1, "dave").await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn concurrent_writers_lose_no_update(store: Store, _clock: Arc<ManualClock>) {
+    // 32 writers each move the same patch through as many versions as they can, reading the current version and
+    // retrying on conflict: every successful update must be counted exactly once in the final version.
+    let patch = store
+        .create_patch(
+            new_patch(Scope::job("rollup"), serde_json::json!({"spark.a": "1"})),
+            "setup",
+        )
+        .await
+        .expect("create");
+    let successes = Arc::new(AtomicUsize::new(0));
+    let mut writers = Vec::new();
+    for writer in 0..32 {
+        let store = store.clone();
+        let id = patch.id.clone();
+        let successes = successes.clone();
+        writers.push(tokio::spawn(async move {
+            let mut done = 0;
+            while done < 3 {
+                let current = store.patch(&id).await.expect("read").expect("exists");
+                let next = if current.status == PatchStatus::Active {
+                    PatchStatus::Superseded
+                } else {
+                    PatchStatus::Active
+                };
+                match store
+                    .set_status(&id, current.version, next, &format!("writer-{writer}"))
+                    .await
+                {
+                    Ok(_) => {
+                        done += 1;
+                        successes.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Err(StoreError::VersionConflict { .. }) => {}
+                    Err(e) => panic!("writer {writer}: {e}"),
+                }
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.expect("writer finished");
+    }
+    let final_version = store
+        .patch(&patch.id)
+        .await
+        .expect("read")
+        .expect("exists")
+        .version;
+    assert_eq!(successes.load(Ordering::SeqCst), 96);
+    assert_eq!(final_version, 1 + 96, "an acknowledged update was lost");
+    let audited = store.audit(1000).await.expect("audit");
+    assert_eq!(audited.len(), 1 + 96);
+}
+
+async fn every_change_is_audited(store: Store, clock: Arc<ManualClock>) {
+    let patch = store
+        .create_patch(
+            new_patch(Scope::job("rollup"), serde_json::json!({"spark.a": "1"})),
+            "alice",
+        )
+        .await
+        .expect("create");
+    clock.advance(time::Duration::hours(1));
+    store.revoke(&patch.id, 1, "bob").await.expect("revoke");
+    let entries = store.audit(10).await.expect("audit");
+    let summary: Vec<(&str, &str, Option<&str>)> = entries
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str(), e.patch_id.as_deref()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("bob", "revoke", Some("p1")),
+            ("alice", "create", Some("p1"))
+        ]
+    );
+    assert_eq!(entries[0].at, datetime!(2026-11-22 11:00 UTC));
+    assert_eq!(entries[1].detail["scope"]["job"], "rollup");
+}
+
+async fn lists_filter_by_job_and_status(store: Store, _clock: Arc<ManualClock>) {
+    for job in ["a", "b", "a"] {
+        store
+            .create_patch(
+                new_patch(Scope::job(job), serde_json::json!({"spark.x": "1"})),
+                "t",
+            )
+            .await
+            .expect("create");
+    }
+    store.revoke("p3", 1, "t").await.expect("revoke");
+    let all = store
+        .list_patches(&PatchFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 3);
+    let a = store
+        .list_patches(&PatchFilter {
+            job: Some("a".into()),
+            status: None,
+        })
+        .await
+        .expect("list");
+    assert_eq!(
+        a.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        ["p1", "p3"]
+    );
+    let active_a = store
+        .list_patches(&PatchFilter {
+            job: Some("a".into()),
+            status: Some(PatchStatus::Active),
+        })
+        .await
+        .expect("list");
+    assert_eq!(
+        active_a.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        ["p1"]
+    );
+}
