@@ -1,10 +1,30 @@
 //! The corpus: real-shaped failure logs, each named `<expected category>--<what>.log`, checked by one function
 //! against the built-in pack.
 
-use medic_core::{Category, LogSource};
+use std::path::Path;
+
+use medic_core::{Category, Classification, LogSource};
 use medic_rules::RuleSet;
 
 use crate::data_files;
+
+/// Classifies a labelled log (named `<expected category>--<what>.log`) as untagged input: its name, its expected
+/// category, and the classification.
+fn classify_labelled(set: &RuleSet, file: &Path) -> (String, Category, Classification) {
+    let name = file
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let expected: Category = name
+        .split("--")
+        .next()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("{name}: labelled logs are named <category>--<description>.log"));
+    let mut classifier = set.classifier(None);
+    classifier.scan_path(file, Some(LogSource::Unknown));
+    (name, expected, classifier.finish())
+}
 
 #[test]
 fn every_corpus_log_gets_its_expected_category() {
@@ -17,21 +37,7 @@ fn every_corpus_log_gets_its_expected_category() {
     );
     let mut failures = Vec::new();
     for file in &files {
-        let name = file
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        let expected: Category = name
-            .split("--")
-            .next()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or_else(|| {
-                panic!("{name}: corpus files are named <category>--<description>.log")
-            });
-        let mut classifier = set.classifier(None);
-        classifier.scan_path(file, Some(LogSource::Unknown));
-        let c = classifier.finish();
+        let (name, expected, c) = classify_labelled(&set, file);
         if c.category != expected {
             let evidence = c
                 .evidence
@@ -86,19 +92,8 @@ fn holdout_metrics_do_not_regress() {
     let (mut correct, mut unclassified, mut memory_true, mut memory_predicted, mut memory_hit) =
         (0, 0, 0, 0, 0);
     for file in &files {
-        let name = file
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        let expected: Category = name
-            .split("--")
-            .next()
-            .and_then(|c| c.parse().ok())
-            .expect("category prefix");
-        let mut classifier = set.classifier(None);
-        classifier.scan_path(file, Some(LogSource::Unknown));
-        let got = classifier.finish().category;
+        let (_, expected, c) = classify_labelled(&set, file);
+        let got = c.category;
         correct += usize::from(got == expected);
         unclassified += usize::from(got == Category::Unclassified);
         memory_true += usize::from(expected.is_memory_config());
