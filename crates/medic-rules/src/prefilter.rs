@@ -2,8 +2,8 @@
 //!
 //! Almost every line of a failed run's log is ordinary INFO noise. Rather than run a regex of hundreds of
 //! alternatives over all of it (which defeats the regex engine's own literal optimisations: one pattern without a
-//! literal prefix, or too many prefixes, and it falls back to an automaton that reads every byte, about 250 MB/s
-//! on this project's CI machine), each rule contributes a set of *required literals*, strings at least one of which
+//! literal prefix, or too many prefixes, and it falls back to an automaton that reads every byte, which is what
+//! `rg -f` does: see docs/BENCHMARKS.md), each rule contributes a set of *required literals*, strings at least one of which
 //! every match of the rule must contain, taken from anywhere in the pattern (prefix, suffix or an inner part, as
 //! ripgrep does). Those are boiled down to *fingerprints*: short substrings, as few as possible and absent from
 //! ordinary Spark output, searched with SIMD (Teddy) in groups small enough for it to stay fast. Only lines holding
@@ -26,9 +26,8 @@ use crate::pattern;
 const MIN_LITERAL_BYTES: usize = 4;
 /// The lengths fingerprints may have: short enough to be shared by many literals, long enough to be rare.
 const FINGERPRINT_BYTES: std::ops::RangeInclusive<usize> = 5..=12;
-/// Fingerprints per SIMD searcher. Teddy slows down sharply beyond a few dozen literals (measured on this
-/// project's CI machine: 1.3 GB/s up to 48 fingerprints, 0.6 GB/s at 64, 0.2 GB/s at 96), so a larger set is split
-/// into several searchers, each a pass over the text.
+/// Fingerprints per SIMD searcher. In development probes, Teddy slowed down sharply beyond about 48 literals, so a
+/// larger set is split into several searchers, each a pass over the text.
 const SIMD_GROUP: usize = 48;
 /// Ordinary output of healthy Spark runs: fingerprints are chosen to be absent from it.
 const ORDINARY_LOG: &str = include_str!("ordinary.log");
