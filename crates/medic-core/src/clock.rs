@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use time::{Duration, OffsetDateTime};
 
 /// A source of the current time.
-pub trait Clock: Send + Sync {
+pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Now.
     fn now(&self) -> OffsetDateTime;
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The identity of a scheduled job. Rule scopes and patch scopes match against it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct JobIdentity {
     /// The job's id, unique within the scheduler.
@@ -27,4 +28,15 @@ impl JobIdentity {
             ..JobIdentity::default()
         }
     }
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum RunOutcome {
+    /// The run finished successfully.
+    Succeeded,
+    /// The run failed.
+    Failed,
 }

@@ -21,6 +21,6 @@ mod spark_conf;
 
 pub use category::{Category, UnknownCategory};
 pub use classification::{Classification, Evidence, RuleMatch, ScanStats};
-pub use job::JobIdentity;
+pub use job::{JobIdentity, RunOutcome};
 pub use source::{LogSource, UnknownSource};
 pub use spark_conf::{ConfError, SparkConf};

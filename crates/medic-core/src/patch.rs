@@ -13,6 +13,7 @@ use crate::{JobIdentity, SparkConf};
 
 /// Which jobs may use a patch. Every named dimension must match; naming none makes the patch global.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scope {
     /// Exactly this job id.
@@ -31,6 +32,7 @@ pub struct Scope {
 
 /// How specific a scope is; patches apply from the least specific level to the most specific.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ScopeLevel {
     /// No dimension named.
@@ -69,6 +71,31 @@ impl Scope {
         }
     }
 
+    /// Every reason this scope is unusable (a named dimension that is empty or has control characters). Empty when
+    /// it is fine.
+    pub fn validate(&self) -> Vec<String> {
+        [
+            ("job", &self.job),
+            ("workflow", &self.workflow),
+            ("owner", &self.owner),
+            ("cluster", &self.cluster),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let value = value.as_deref()?;
+            if value.trim().is_empty() {
+                Some(format!(
+                    "scope `{name}` is empty (leave it out to match every {name})"
+                ))
+            } else if value.chars().any(char::is_control) {
+                Some(format!("scope `{name}` contains control characters"))
+            } else {
+                None
+            }
+        })
+        .collect()
+    }
+
     /// Whether `job` is in this scope.
     pub fn contains(&self, job: &JobIdentity) -> bool {
         fn admits(wanted: &Option<String>, actual: Option<&str>) -> bool {
@@ -84,8 +111,13 @@ impl Scope {
 }
 
 /// The change itself: a JSON array is an RFC 6902 JSON Patch, a JSON object an RFC 7386 merge patch.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// Deserialising picks the form from the JSON type, so an error names the real problem (`unknown variant
+/// `frobnicate``) rather than "matched no variant"; [`PatchBody::validate`] then checks that it can address a flat
+/// Spark configuration at all.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PatchBody {
     /// RFC 6902: a list of operations (`add`, `remove`, `replace`, `move`, `copy`, `test`).
     JsonPatch(json_patch::Patch),
@@ -93,8 +125,92 @@ pub enum PatchBody {
     MergePatch(serde_json::Map<String, serde_json::Value>),
 }
 
+impl<'de> Deserialize<'de> for PatchBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_json::Value::deserialize(deserializer)? {
+            array @ serde_json::Value::Array(_) => serde_json::from_value(array)
+                .map(PatchBody::JsonPatch)
+                .map_err(|e| D::Error::custom(format!("invalid RFC 6902 JSON Patch: {e}"))),
+            serde_json::Value::Object(map) => Ok(PatchBody::MergePatch(map)),
+            other => Err(D::Error::custom(format!(
+                "a patch is an RFC 6902 array of operations or an RFC 7386 merge-patch object, not {}",
+                json_type(&other)
+            ))),
+        }
+    }
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+impl PatchBody {
+    /// Every reason this body cannot change a flat Spark configuration: no operations, a pointer that is not one
+    /// key (`/spark.executor.memory`), a value that is not a string (or `null`, to remove, in a merge patch).
+    /// Empty when the body is fine. Whether it applies to a given configuration is decided at resolution.
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        match self {
+            PatchBody::JsonPatch(patch) if patch.0.is_empty() => {
+                problems.push("the JSON Patch has no operations".to_owned());
+            }
+            PatchBody::JsonPatch(patch) => {
+                for (index, operation) in patch.0.iter().enumerate() {
+                    use json_patch::PatchOperation as Op;
+                    let (path, from, value) = match operation {
+                        Op::Add(op) => (&op.path, None, Some(&op.value)),
+                        Op::Replace(op) => (&op.path, None, Some(&op.value)),
+                        Op::Test(op) => (&op.path, None, Some(&op.value)),
+                        Op::Remove(op) => (&op.path, None, None),
+                        Op::Move(op) => (&op.path, Some(&op.from), None),
+                        Op::Copy(op) => (&op.path, Some(&op.from), None),
+                    };
+                    for pointer in std::iter::once(path).chain(from) {
+                        if pointer.count() != 1 {
+                            problems.push(format!(
+                                "operation {index}: `{pointer}` does not name one configuration key \
+                                 (expected a pointer such as `/spark.executor.memory`)"
+                            ));
+                        }
+                    }
+                    if let Some(value) = value.filter(|value| !value.is_string()) {
+                        problems.push(format!(
+                            "operation {index}: value {value} is not a string (Spark settings are strings)"
+                        ));
+                    }
+                }
+            }
+            PatchBody::MergePatch(map) if map.is_empty() => {
+                problems.push("the merge patch sets nothing".to_owned());
+            }
+            PatchBody::MergePatch(map) => {
+                for (key, value) in map {
+                    if key.is_empty() {
+                        problems.push("an empty key".to_owned());
+                    }
+                    if !(value.is_string() || value.is_null()) {
+                        problems.push(format!(
+                            "`{key}`: {value} is neither a string nor null (to remove the key)"
+                        ));
+                    }
+                }
+            }
+        }
+        problems
+    }
+}
+
 /// How long a patch stays in force.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Lifetime {
     /// Consumed by the next run of the job.
@@ -107,6 +223,7 @@ pub enum Lifetime {
 
 /// Where a patch stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PatchStatus {
     /// Applied to matching runs.
@@ -121,6 +238,7 @@ pub enum PatchStatus {
 
 /// Who or what created a patch, and why.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
     /// The token's subject, or `medic` for automatic patches.
@@ -145,6 +263,7 @@ pub struct Provenance {
 
 /// A stored patch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Patch {
     /// Unique, assigned by the store.
     pub id: String,
@@ -183,6 +302,7 @@ impl Patch {
 
 /// The configuration a job should run with, and how it was obtained.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Resolution {
     /// The original configuration with every applicable patch applied.
     pub config: SparkConf,
@@ -194,6 +314,7 @@ pub struct Resolution {
 
 /// A patch left out of a resolution.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SkippedPatch {
     /// The patch's id.
     pub id: String,

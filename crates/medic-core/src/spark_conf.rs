@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Serialized as a JSON object of strings; JSON pointers address keys as `/spark.executor.memory`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct SparkConf(pub BTreeMap<String, String>);
 

@@ -10,12 +10,15 @@
 //! concurrent writers never lose an update. How patches combine is not decided here:
 //! [`Store::resolve`] loads the candidates and calls [`medic_core::patch::resolve`].
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 use std::str::FromStr;
 use std::sync::Arc;
 
 use medic_core::clock::Clock;
 use medic_core::patch::{Lifetime, Patch, PatchBody, PatchStatus, Provenance, Resolution, Scope};
-use medic_core::{JobIdentity, SparkConf};
+use medic_core::{JobIdentity, RunOutcome, SparkConf};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -82,6 +85,7 @@ pub struct PatchFilter {
 
 /// One change, as the audit trail records it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Increasing with every change.
     pub seq: i64,
@@ -95,6 +99,7 @@ pub struct AuditEntry {
     /// The patch changed.
     pub patch_id: Option<String>,
     /// The details (the patch created, the status change).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub detail: serde_json::Value,
 }
 
@@ -113,12 +118,8 @@ enum Backend {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = match self.backend {
-            Backend::Sqlite(_) => "sqlite",
-            Backend::Postgres(_) => "postgres",
-        };
         f.debug_struct("Store")
-            .field("backend", &kind)
+            .field("backend", &self.backend_name())
             .finish_non_exhaustive()
     }
 }
@@ -168,6 +169,27 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
         Ok(Store { backend, clock })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                sqlx::query("SELECT 1").execute(pool).await?;
+            }
+            Backend::Postgres(pool) => {
+                sqlx::query("SELECT 1").execute(pool).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Stores a new active patch (version 1) and audits it.
@@ -326,6 +348,48 @@ impl Store {
                 current: current.version,
             })
         }
+    }
+
+    /// Records that a run of `job` used the patches `applied` (as [`Store::resolve`] listed them) and ended with
+    /// `outcome`: one-shot patches are consumed by any run, until-success patches by a successful one, persistent
+    /// patches stay. Ids that are unknown, no longer active or not scoped to `job` are ignored, so a report can be
+    /// repeated safely. Returns the patches consumed.
+    pub async fn record_run(
+        &self,
+        job: &JobIdentity,
+        applied: &[String],
+        outcome: RunOutcome,
+        actor: &str,
+    ) -> Result<Vec<Patch>> {
+        let mut consumed = Vec::new();
+        for id in applied {
+            // A concurrent change (a revoke, a second report) moves the version; re-read and decide again.
+            loop {
+                let Some(patch) = self.patch(id).await? else {
+                    break;
+                };
+                let used_up = match patch.lifetime {
+                    Lifetime::OneShot => true,
+                    Lifetime::UntilSuccess => outcome == RunOutcome::Succeeded,
+                    Lifetime::Persistent => false,
+                };
+                if patch.status != PatchStatus::Active || !patch.scope.contains(job) || !used_up {
+                    break;
+                }
+                match self
+                    .set_status(id, patch.version, PatchStatus::Consumed, actor)
+                    .await
+                {
+                    Ok(patch) => {
+                        consumed.push(patch);
+                        break;
+                    }
+                    Err(StoreError::VersionConflict { .. }) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(consumed)
     }
 
     /// Revokes a patch (see [`Store::set_status`]).

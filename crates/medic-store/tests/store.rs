@@ -1,80 +1,26 @@
-//! The same suite against both backends: SQLite in a temporary file, and the real PostgreSQL server
-//! (`MEDIC_TEST_POSTGRES`, default `postgres://postgres@127.0.0.1:5432/postgres`), each test in a fresh database.
+//! The same suite against both backends: SQLite in a temporary file, and the real PostgreSQL server, each test in
+//! a fresh database ([`medic_store::testing`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use medic_core::clock::ManualClock;
 use medic_core::patch::{Lifetime, PatchBody, PatchStatus, Provenance, Scope};
-use medic_core::{JobIdentity, SparkConf};
+use medic_core::{JobIdentity, RunOutcome, SparkConf};
+use medic_store::testing::{TestBackend, TestDatabase};
 use medic_store::{NewPatch, PatchFilter, Store, StoreError};
 use time::macros::datetime;
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::new(datetime!(2026-11-22 10:00 UTC)))
 }
 
-async fn sqlite(clock: Arc<ManualClock>) -> (Store, impl Drop) {
-    struct Cleanup(std::path::PathBuf);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-    let dir = std::env::temp_dir().join(format!(
-        "medic-store-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let url = format!("sqlite://{}", dir.join("medic.sqlite").display());
-    (
-        Store::open(&url, clock).await.expect("sqlite opens"),
-        Cleanup(dir),
-    )
-}
-
-async fn postgres(clock: Arc<ManualClock>) -> (Store, impl Drop) {
-    let admin_url = std::env::var("MEDIC_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let name = format!(
-        "medic_test_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    let admin = sqlx::PgPool::connect(&admin_url)
+async fn open(backend: TestBackend, clock: Arc<ManualClock>) -> (Store, TestDatabase) {
+    let database = TestDatabase::create(backend).await;
+    let store = Store::open(database.url(), clock)
         .await
-        .expect("PostgreSQL must be running for the store tests");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name}"
-    )))
-    .execute(&admin)
-    .await
-    .expect("drop");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create");
-    let base = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url.as_str(), |(base, _)| base);
-    let store = Store::open(&format!("{base}/{name}"), clock)
-        .await
-        .expect("postgres opens");
-    struct Cleanup(String, String);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            // Best effort: a leftover test database is harmless and named after its process.
-            let _ = std::process::Command::new("psql")
-                .arg(&self.0)
-                .arg("-qc")
-                .arg(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.1))
-                .output();
-        }
-    }
-    (store, Cleanup(admin_url.clone(), name))
+        .expect("store opens");
+    (store, database)
 }
 
 fn new_patch(scope: Scope, body: serde_json::Value) -> NewPatch {
@@ -97,7 +43,7 @@ macro_rules! both_backends {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let clock = super::clock();
-                    let (store, _cleanup) = super::sqlite(clock.clone()).await;
+                    let (store, _database) = super::open(super::TestBackend::Sqlite, clock.clone()).await;
                     super::$name(store, clock).await;
                 }
             )*
@@ -107,7 +53,7 @@ macro_rules! both_backends {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let clock = super::clock();
-                    let (store, _cleanup) = super::postgres(clock.clone()).await;
+                    let (store, _database) = super::open(super::TestBackend::Postgres, clock.clone()).await;
                     super::$name(store, clock).await;
                 }
             )*
@@ -122,6 +68,7 @@ both_backends!(
     concurrent_writers_lose_no_update,
     every_change_is_audited,
     lists_filter_by_job_and_status,
+    runs_consume_one_shot_and_until_success_patches,
 );
 
 async fn created_patches_read_back_identically(store: Store, _clock: Arc<ManualClock>) {
@@ -342,4 +289,71 @@ async fn lists_filter_by_job_and_status(store: Store, _clock: Arc<ManualClock>) 
         active_a.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
         ["p1"]
     );
+}
+
+async fn runs_consume_one_shot_and_until_success_patches(store: Store, _clock: Arc<ManualClock>) {
+    let job = JobIdentity::new("rollup");
+    let mut ids = Vec::new();
+    for (key, lifetime) in [
+        ("spark.a", Lifetime::OneShot),
+        ("spark.b", Lifetime::UntilSuccess),
+        ("spark.c", Lifetime::Persistent),
+    ] {
+        let mut new = new_patch(Scope::job("rollup"), serde_json::json!({ key: "1" }));
+        new.lifetime = lifetime;
+        ids.push(store.create_patch(new, "alice").await.expect("create").id);
+    }
+    let other_job = store
+        .create_patch(
+            NewPatch {
+                lifetime: Lifetime::OneShot,
+                ..new_patch(Scope::job("hourly"), serde_json::json!({"spark.d": "1"}))
+            },
+            "alice",
+        )
+        .await
+        .expect("create");
+    let mut reported = ids.clone();
+    reported.push(other_job.id.clone());
+    reported.push("p999999".to_owned());
+
+    // A failed run uses up the one-shot patch only; a patch of another job named in the report is left alone.
+    let consumed = store
+        .record_run(&job, &reported, RunOutcome::Failed, "scheduler")
+        .await
+        .expect("failed run");
+    let consumed: Vec<&str> = consumed.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(consumed, [ids[0].as_str()]);
+    let resolution = store
+        .resolve(&job, &SparkConf::new())
+        .await
+        .expect("resolve");
+    assert_eq!(resolution.applied, [ids[1].clone(), ids[2].clone()]);
+
+    // A success uses up the until-success patch; the persistent one stays; repeating the report changes nothing.
+    let consumed = store
+        .record_run(&job, &reported, RunOutcome::Succeeded, "scheduler")
+        .await
+        .expect("successful run");
+    assert_eq!(consumed.len(), 1);
+    assert_eq!(consumed[0].id, ids[1]);
+    assert_eq!(consumed[0].status, PatchStatus::Consumed);
+    assert!(
+        store
+            .record_run(&job, &reported, RunOutcome::Succeeded, "scheduler")
+            .await
+            .expect("repeat")
+            .is_empty()
+    );
+    let resolution = store
+        .resolve(&job, &SparkConf::new())
+        .await
+        .expect("resolve");
+    assert_eq!(resolution.applied, [ids[2].clone()]);
+    let other = store
+        .patch(&other_job.id)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(other.status, PatchStatus::Active);
 }

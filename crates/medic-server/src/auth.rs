@@ -1,0 +1,220 @@
+//! Bearer tokens and their roles.
+//!
+//! Tokens come from a YAML file (`tokens: [{name, role, token}]`) and from `MEDIC_ADMIN_TOKEN`. Only their SHA-256
+//! digests are kept, so a token never sits in memory dumps or `Debug` output, and lookups by digest do not leak a
+//! token's prefix through timing. Requests are identified by the token's *name*, which is what the audit trail
+//! records and what logs may show.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// What a token may do. Each role includes the ones before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Read the audit trail (patches, configurations and health are readable without a token).
+    Reader,
+    /// Also create and revoke patches and report runs.
+    Writer,
+    /// Everything.
+    Admin,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Writer => "writer",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// Who made a request: a known token's name and role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's name; recorded as the actor of changes.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+}
+
+/// The known tokens, by digest.
+#[derive(Default)]
+pub struct Tokens {
+    by_digest: HashMap<[u8; 32], Principal>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.by_digest.values().map(|p| p.name.as_str()).collect();
+        f.debug_struct("Tokens").field("names", &names).finish()
+    }
+}
+
+/// A token file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenFileError {
+    /// The file cannot be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a valid token list; every problem is listed.
+    #[error("{path}: {}", problems.join("; "))]
+    Invalid {
+        /// The file.
+        path: String,
+        /// Every problem found.
+        problems: Vec<String>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenFile {
+    tokens: Vec<TokenEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenEntry {
+    name: String,
+    role: Role,
+    token: String,
+}
+
+/// Tokens shorter than this are refused: they could be guessed.
+const MIN_TOKEN_LEN: usize = 16;
+
+impl Tokens {
+    /// No tokens: every change is refused.
+    pub fn new() -> Self {
+        Tokens::default()
+    }
+
+    /// Adds a token. Refuses short tokens and names used twice.
+    pub fn add(&mut self, name: &str, role: Role, token: &str) -> Result<(), String> {
+        if token.len() < MIN_TOKEN_LEN {
+            return Err(format!(
+                "token `{name}` is shorter than {MIN_TOKEN_LEN} characters"
+            ));
+        }
+        if name.trim().is_empty() {
+            return Err("a token has an empty name".to_owned());
+        }
+        if self.by_digest.values().any(|p| p.name == name) {
+            return Err(format!("two tokens are named `{name}`"));
+        }
+        let principal = Principal {
+            name: name.to_owned(),
+            role,
+        };
+        if self.by_digest.insert(digest(token), principal).is_some() {
+            return Err(format!("token `{name}` repeats another token"));
+        }
+        Ok(())
+    }
+
+    /// Adds every token of a YAML file `tokens: [{name, role, token}]`, or reports every problem in it.
+    pub fn add_file(&mut self, path: &Path) -> Result<(), TokenFileError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| TokenFileError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        let file: TokenFile =
+            serde_saphyr::from_str(&text).map_err(|e| TokenFileError::Invalid {
+                path: shown.clone(),
+                problems: vec![e.to_string()],
+            })?;
+        let problems: Vec<String> = file
+            .tokens
+            .iter()
+            .filter_map(|entry| self.add(&entry.name, entry.role, &entry.token).err())
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(TokenFileError::Invalid {
+                path: shown,
+                problems,
+            })
+        }
+    }
+
+    /// How many tokens are known.
+    pub fn len(&self) -> usize {
+        self.by_digest.len()
+    }
+
+    /// Whether no token is known (the API is then read-only).
+    pub fn is_empty(&self) -> bool {
+        self.by_digest.is_empty()
+    }
+
+    fn lookup(&self, token: &str) -> Option<&Principal> {
+        self.by_digest.get(&digest(token))
+    }
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The caller of a request: `None` when no `Authorization` header was sent. A header that is not a known bearer
+/// token is refused (401) here, before the handler runs.
+pub struct Caller(pub Option<Principal>);
+
+impl Caller {
+    /// The caller, if its role is at least `needed`: 401 without a token, 403 with too weak a one.
+    pub fn require(self, needed: Role) -> Result<Principal, ApiError> {
+        let principal = self.0.ok_or(ApiError::Unauthorized(
+            "this request changes state and needs `Authorization: Bearer <token>`",
+        ))?;
+        if principal.role >= needed {
+            Ok(principal)
+        } else {
+            Err(ApiError::Forbidden {
+                needed: needed.name(),
+                name: principal.name,
+                has: principal.role.name(),
+            })
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            return Ok(Caller(None));
+        };
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(ApiError::Unauthorized(
+                "the Authorization header must be `Bearer <token>`",
+            ))?;
+        state
+            .tokens
+            .lookup(token)
+            .cloned()
+            .map(|principal| Caller(Some(principal)))
+            .ok_or(ApiError::Unauthorized("unknown token"))
+    }
+}

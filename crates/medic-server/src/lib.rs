@@ -1,0 +1,117 @@
+//! medic's HTTP API: the ConfigService over [`medic_store::Store`], plus health, metrics and an OpenAPI document.
+//!
+//! The router is built by [`app`], so tests drive it without a socket (`app(state).oneshot(request)`) and
+//! [`serve`] runs the same router on a real listener. This is the only medic crate that knows HTTP: status codes
+//! are chosen in one place ([`error::ApiError`]'s `IntoResponse`), every failure has one JSON shape
+//! (`{"error": {"code", "message"}}`), and nothing is stored unless the whole request was valid.
+//!
+//! | Route | Needs | Does |
+//! |---|---|---|
+//! | `GET /healthz`, `GET /metrics`, `GET /v1/openapi.json` | — | health (store ping), Prometheus text, the API |
+//! | `POST /v1/patches` | writer | store a scoped patch |
+//! | `GET /v1/patches?job=&status=`, `GET /v1/patches/{id}` | — | read patches |
+//! | `DELETE /v1/patches/{id}?version=N` | writer | revoke, if still at version N (409 otherwise) |
+//! | `POST /v1/config/resolve` | — | the patched configuration of a job, the patches applied and skipped |
+//! | `POST /v1/runs` | writer | a run's outcome: consumes one-shot and until-success patches |
+//! | `GET /v1/audit` | reader | every change, newest first |
+
+pub mod auth;
+pub mod error;
+mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use medic_core::clock::Clock;
+use medic_store::Store;
+
+pub use auth::{Principal, Role, Tokens};
+pub use error::ApiError;
+pub use metrics::Metrics;
+
+/// Request bodies larger than this are refused with 413 unless configured otherwise.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Where patches live.
+    pub store: Store,
+    /// Who may change them.
+    pub tokens: Arc<Tokens>,
+    /// The time (injectable, for tests of expiry).
+    pub clock: Arc<dyn Clock>,
+    /// Request counts and latencies.
+    pub metrics: Arc<Metrics>,
+    /// The largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+impl AppState {
+    /// A state over `store` with `tokens`, the default body limit and fresh metrics.
+    pub fn new(store: Store, tokens: Tokens, clock: Arc<dyn Clock>) -> Self {
+        AppState {
+            store,
+            tokens: Arc::new(tokens),
+            clock,
+            metrics: Arc::new(Metrics::new()),
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+/// The API's router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(routes::system::healthz))
+        .route("/metrics", get(routes::system::metrics))
+        .route("/v1/openapi.json", get(routes::system::openapi))
+        .route("/v1/audit", get(routes::system::audit))
+        .route(
+            "/v1/patches",
+            post(routes::patches::create).get(routes::patches::list),
+        )
+        .route(
+            "/v1/patches/{id}",
+            get(routes::patches::show).delete(routes::patches::revoke),
+        )
+        .route("/v1/config/resolve", post(routes::config::resolve))
+        .route("/v1/runs", post(routes::config::report_run))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(state.body_limit))
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no route `{}`", uri.path()))
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::BadRequest {
+        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: format!("`{method}` is not allowed on `{}`", uri.path()),
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
