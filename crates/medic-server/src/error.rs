@@ -24,11 +24,11 @@ pub enum ApiError {
     },
     /// The request was readable but describes something invalid (a patch that cannot address a configuration, an
     /// empty scope, an expiry in the past). Every problem is listed.
-    #[error("{what}: {}", problems.join("; "))]
+    #[error("invalid {what}: {}", problems.join("; "))]
     Invalid {
-        /// `invalid_patch`, `invalid_scope`, `invalid_request`.
+        /// `invalid_patch`, `invalid_scope`, `invalid_expiry`, `invalid_request`.
         code: &'static str,
-        /// What was being checked.
+        /// What was being checked (`patch`, `scope`, ...).
         what: &'static str,
         /// Every problem found.
         problems: Vec<String>,
@@ -126,6 +126,15 @@ impl From<StoreError> for ApiError {
             conflict @ StoreError::VersionConflict { .. } => {
                 ApiError::Conflict(conflict.to_string())
             }
+            StoreError::Invalid { what, problems } => ApiError::Invalid {
+                code: match what {
+                    "scope" => "invalid_scope",
+                    "patch" => "invalid_patch",
+                    _ => "invalid_expiry",
+                },
+                what,
+                problems,
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }

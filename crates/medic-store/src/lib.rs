@@ -51,6 +51,14 @@ pub enum StoreError {
         /// The version stored.
         current: u64,
     },
+    /// A patch to store is not valid; every problem is listed.
+    #[error("invalid {what}: {}", problems.join("; "))]
+    Invalid {
+        /// What was checked: `scope`, `patch` or `expiry`.
+        what: &'static str,
+        /// Every problem found.
+        problems: Vec<String>,
+    },
     /// A stored row cannot be read back (edited by hand, or written by a newer medic).
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
@@ -192,9 +200,26 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a new active patch (version 1) and audits it.
+    /// Stores a new active patch (version 1) and audits it. Refuses, storing nothing, a scope or a body that
+    /// [`Scope::validate`] or [`PatchBody::validate`] finds fault with, or an expiry that is not in the future.
     pub async fn create_patch(&self, new: NewPatch, actor: &str) -> Result<Patch> {
-        let now = self.clock.now();
+        let now = storable(self.clock.now());
+        for (what, problems) in [
+            ("scope", new.scope.validate()),
+            ("patch", new.patch.validate()),
+        ] {
+            if !problems.is_empty() {
+                return Err(StoreError::Invalid { what, problems });
+            }
+        }
+        if let Some(expires_at) = new.expires_at
+            && expires_at <= now
+        {
+            return Err(StoreError::Invalid {
+                what: "expiry",
+                problems: vec![format!("`expires_at` {expires_at} is not in the future")],
+            });
+        }
         let body = json(&new.patch)?;
         let provenance = json(&new.provenance)?;
         let lifetime = enum_name(&new.lifetime)?;
@@ -268,10 +293,17 @@ impl Store {
 
     /// Active patches whose scope admits `job` (expiry is left to [`medic_core::patch::resolve`], which knows
     /// the time of the run).
+    ///
+    /// Two index lookups on `(status, scope_job)`, the job's own patches and the patches that name no job, rather
+    /// than one query with `scope_job IS NULL OR scope_job = ?`: SQLite cannot use the index for that `OR` and
+    /// would read every active patch on every resolution (1 200 resolves/s instead of thousands with 10 000
+    /// patches; docs/BENCHMARKS.md).
     pub async fn active_patches_for(&self, job: &JobIdentity) -> Result<Vec<Patch>> {
         on_backend!(self, pool, [
-            "SELECT * FROM patches WHERE status = 'active' AND (scope_job IS NULL OR scope_job = ?) AND (scope_workflow IS NULL OR scope_workflow = ?) AND (scope_owner IS NULL OR scope_owner = ?) AND (scope_cluster IS NULL OR scope_cluster = ?) ORDER BY seq",
-            "SELECT * FROM patches WHERE status = 'active' AND (scope_job IS NULL OR scope_job = $1) AND (scope_workflow IS NULL OR scope_workflow = $2) AND (scope_owner IS NULL OR scope_owner = $3) AND (scope_cluster IS NULL OR scope_cluster = $4) ORDER BY seq"
+            "SELECT * FROM patches WHERE status = 'active' AND scope_job = ?1 AND (scope_workflow IS NULL OR scope_workflow = ?2) AND (scope_owner IS NULL OR scope_owner = ?3) AND (scope_cluster IS NULL OR scope_cluster = ?4) \
+             UNION ALL SELECT * FROM patches WHERE status = 'active' AND scope_job IS NULL AND (scope_workflow IS NULL OR scope_workflow = ?2) AND (scope_owner IS NULL OR scope_owner = ?3) AND (scope_cluster IS NULL OR scope_cluster = ?4) ORDER BY seq",
+            "SELECT * FROM patches WHERE status = 'active' AND scope_job = $1 AND (scope_workflow IS NULL OR scope_workflow = $2) AND (scope_owner IS NULL OR scope_owner = $3) AND (scope_cluster IS NULL OR scope_cluster = $4) \
+             UNION ALL SELECT * FROM patches WHERE status = 'active' AND scope_job IS NULL AND (scope_workflow IS NULL OR scope_workflow = $2) AND (scope_owner IS NULL OR scope_owner = $3) AND (scope_cluster IS NULL OR scope_cluster = $4) ORDER BY seq"
         ], sql => {
             sqlx::query(sql)
                 .bind(&job.id)
@@ -306,7 +338,7 @@ impl Store {
         actor: &str,
     ) -> Result<Patch> {
         let seq = parse_patch_id(id).ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
-        let now = self.clock.now();
+        let now = storable(self.clock.now());
         let name = enum_name(&status)?;
         let action = match status {
             PatchStatus::Active => "reactivate",
@@ -463,6 +495,13 @@ impl AuditSql for sqlx::Sqlite {
 impl AuditSql for sqlx::Postgres {
     const INSERT_AUDIT: &'static str =
         "INSERT INTO audit (at, actor, action, patch_seq, detail) VALUES ($1, $2, $3, $4, $5)";
+}
+
+/// `at` truncated to whole microseconds, the finest time PostgreSQL keeps, so that what a write returns is exactly
+/// what a later read returns, on either backend.
+fn storable(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(at.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(at)
 }
 
 fn patch_id(seq: i64) -> String {

@@ -1,6 +1,7 @@
 //! `medic`: the command-line front end. Parses arguments, calls the libraries, prints. No logic of its own lives
 //! here beyond presentation; `anyhow` is used only in this crate.
 
+mod client;
 mod cmd;
 
 use std::process::ExitCode;
@@ -23,13 +24,32 @@ enum Command {
     /// Check and list rule packs.
     #[command(subcommand)]
     Rules(cmd::rules::Command),
+    /// Serve the ConfigService over HTTP (patches, configuration resolution, audit, health, metrics).
+    Serve(cmd::serve::Args),
+    /// Add, list, show and revoke scoped configuration patches, on a server or a database.
+    #[command(subcommand)]
+    Patch(cmd::patch::Command),
+    /// Resolve a job's configuration with its patches.
+    #[command(subcommand)]
+    Config(cmd::config::Command),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs go to stderr; RUST_LOG overrides the level (e.g. RUST_LOG=medic_server=debug for every request).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let result = match cli.command {
         Command::Classify(args) => cmd::classify::run(args),
         Command::Rules(command) => cmd::rules::run(command),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Patch(command) => cmd::patch::run(command),
+        Command::Config(command) => cmd::config::run(command),
     };
     match result {
         Ok(code) => code,

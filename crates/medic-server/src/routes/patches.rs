@@ -53,42 +53,17 @@ pub async fn create(
     ApiJson(request): ApiJson<CreatePatch>,
 ) -> ApiResult<(StatusCode, Json<Patch>)> {
     let principal = caller.require(Role::Writer)?;
-    let scope_problems = request.scope.validate();
-    if !scope_problems.is_empty() {
-        return Err(ApiError::Invalid {
-            code: "invalid_scope",
-            what: "invalid scope",
-            problems: scope_problems,
-        });
-    }
-    let patch_problems = request.patch.validate();
-    if !patch_problems.is_empty() {
-        return Err(ApiError::Invalid {
-            code: "invalid_patch",
-            what: "invalid patch",
-            problems: patch_problems,
-        });
-    }
     let mut provenance = request.provenance.unwrap_or_default();
     if provenance.created_by.is_some() {
         return Err(ApiError::Invalid {
             code: "invalid_request",
-            what: "invalid provenance",
+            what: "provenance",
             problems: vec!["`created_by` is set by the server from the token".to_owned()],
         });
     }
     provenance.created_by = Some(principal.name.clone());
     if request.reason.is_some() {
         provenance.reason = request.reason;
-    }
-    if let Some(expires_at) = request.expires_at
-        && expires_at <= state.clock.now()
-    {
-        return Err(ApiError::Invalid {
-            code: "invalid_request",
-            what: "invalid expiry",
-            problems: vec![format!("`expires_at` {expires_at} is not in the future")],
-        });
     }
     let stored = state
         .store

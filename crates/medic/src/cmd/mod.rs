@@ -1,7 +1,10 @@
 //! One module per subcommand.
 
 pub mod classify;
+pub mod config;
+pub mod patch;
 pub mod rules;
+pub mod serve;
 
 use std::path::PathBuf;
 
@@ -22,5 +25,69 @@ impl RulesArgs {
     /// Loads the packs; on failure the error lists every problem.
     pub fn load(&self) -> anyhow::Result<RuleSet> {
         Ok(RuleSet::load(&self.rules, !self.no_builtin_rules)?)
+    }
+}
+
+/// The store `medic serve`, `medic patch` and `medic config` use when given none: a SQLite file in the working
+/// directory.
+pub const DEFAULT_DB: &str = "sqlite://medic.sqlite";
+
+/// A runtime for the commands that talk to a database or serve HTTP. Two workers: this machine's size, and enough
+/// for the server to answer while the store waits on a disk.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Where `medic patch` and `medic config` work: a running server, or the database directly.
+#[derive(clap::Args, Debug)]
+pub struct TargetArgs {
+    /// A running `medic serve` (`http://HOST:PORT`); changes need a token in `MEDIC_TOKEN`.
+    #[arg(long, env = "MEDIC_SERVER", value_name = "URL", conflicts_with = "db")]
+    server: Option<String>,
+    /// The database itself (`sqlite://PATH` or `postgres://...`), when no server is named. Changes are audited as
+    /// `local`.
+    #[arg(long, env = "MEDIC_DB", default_value = DEFAULT_DB, value_name = "URL")]
+    db: String,
+}
+
+impl TargetArgs {
+    pub fn connect(&self) -> anyhow::Result<crate::client::Target> {
+        match &self.server {
+            Some(server) => Ok(crate::client::Target::server(
+                server,
+                std::env::var("MEDIC_TOKEN").ok(),
+            )),
+            None => crate::client::Target::store(&self.db),
+        }
+    }
+}
+
+/// A job's identity on the command line.
+#[derive(clap::Args, Debug, Clone)]
+pub struct JobArgs {
+    /// The job's id.
+    #[arg(long, value_name = "ID")]
+    job: String,
+    /// The job's workflow.
+    #[arg(long)]
+    workflow: Option<String>,
+    /// The job's owner (user or team).
+    #[arg(long)]
+    owner: Option<String>,
+    /// The job's cluster.
+    #[arg(long)]
+    cluster: Option<String>,
+}
+
+impl JobArgs {
+    pub fn identity(&self) -> medic_core::JobIdentity {
+        medic_core::JobIdentity {
+            id: self.job.clone(),
+            workflow: self.workflow.clone(),
+            owner: self.owner.clone(),
+            cluster: self.cluster.clone(),
+        }
     }
 }

@@ -1,0 +1,83 @@
+//! `medic config resolve`: the configuration a job would run with now.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use medic_core::SparkConf;
+
+use super::{JobArgs, TargetArgs};
+
+/// `medic config ...`
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Print a job's configuration with every applicable patch applied, then (on stderr) the patches applied and
+    /// skipped.
+    Resolve(ResolveArgs),
+}
+
+/// Output forms of a configuration.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Format {
+    /// `{"config": {...}, "applied": [...], "skipped": [...]}`.
+    Json,
+    /// `spark-defaults.conf` lines.
+    Defaults,
+    /// `--conf key=value` arguments for spark-submit, one per line.
+    ConfArgs,
+}
+
+/// Arguments of `medic config resolve`.
+#[derive(clap::Args, Debug)]
+pub struct ResolveArgs {
+    #[command(flatten)]
+    job: JobArgs,
+    /// The job's original configuration: JSON, `spark-defaults.conf` or `--conf k=v` lines; `-` for standard
+    /// input. Without it, the patches apply to an empty configuration.
+    #[arg(long, value_name = "FILE")]
+    conf: Option<PathBuf>,
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    let Command::Resolve(args) = command;
+    let config = match &args.conf {
+        None => SparkConf::new(),
+        Some(path) => {
+            let mut text = String::new();
+            if path.as_os_str() == "-" {
+                std::io::stdin().read_to_string(&mut text)?;
+            } else {
+                text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+            }
+            SparkConf::parse_any(&text).with_context(|| format!("{}", path.display()))?
+        }
+    };
+    let resolution = args
+        .target
+        .connect()?
+        .resolve(&args.job.identity(), &config)?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&resolution)?)?,
+        Format::Defaults => write!(out, "{}", resolution.config.to_spark_defaults())?,
+        Format::ConfArgs => {
+            for pair in resolution.config.to_conf_args().chunks(2) {
+                writeln!(out, "{}", pair.join(" "))?;
+            }
+        }
+    }
+    if !matches!(args.format, Format::Json) {
+        eprintln!("applied: {}", resolution.applied.join(", "));
+        for skipped in &resolution.skipped {
+            eprintln!("skipped {}: {}", skipped.id, skipped.reason);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

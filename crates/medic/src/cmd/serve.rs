@@ -1,0 +1,104 @@
+//! `medic serve`: the ConfigService over HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use medic_core::clock::SystemClock;
+use medic_server::{AppState, Role, Tokens};
+use medic_store::Store;
+
+use super::DEFAULT_DB;
+
+/// Arguments of `medic serve`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The store: `sqlite://PATH` (created on first use) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "MEDIC_DB", default_value = DEFAULT_DB, value_name = "URL")]
+    db: String,
+    /// The address to listen on (`127.0.0.1:0` picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// A YAML file of tokens: `tokens: [{name, role: reader|writer|admin, token}]`. `MEDIC_ADMIN_TOKEN` in the
+    /// environment adds an admin token named `admin`. Without any token the API is read-only.
+    #[arg(long, value_name = "FILE")]
+    tokens: Option<PathBuf>,
+    /// Refuse request bodies larger than this many bytes (413).
+    #[arg(long, default_value_t = medic_server::DEFAULT_BODY_LIMIT, value_name = "BYTES")]
+    max_body_bytes: usize,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut tokens = Tokens::new();
+    if let Some(path) = &args.tokens {
+        tokens.add_file(path)?;
+    }
+    if let Ok(token) = std::env::var("MEDIC_ADMIN_TOKEN") {
+        tokens
+            .add("admin", Role::Admin, &token)
+            .map_err(|reason| anyhow::anyhow!("MEDIC_ADMIN_TOKEN: {reason}"))?;
+    }
+    super::runtime()?.block_on(async {
+        let store = Store::open(&args.db, Arc::new(SystemClock))
+            .await
+            .with_context(|| format!("cannot open the store {}", redact(&args.db)))?;
+        if tokens.is_empty() {
+            tracing::warn!(
+                "no tokens configured (--tokens FILE or MEDIC_ADMIN_TOKEN): the API is read-only"
+            );
+        }
+        let token_count = tokens.len();
+        let mut state = AppState::new(store, tokens, Arc::new(SystemClock));
+        state.body_limit = args.max_body_bytes;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let address = listener.local_addr()?;
+        // Scripts and tests wait for this line; it goes to stderr with the logs.
+        eprintln!(
+            "medic: listening on http://{address} (store: {}, {token_count} token(s))",
+            state.store.backend_name()
+        );
+        medic_server::serve(listener, state, shutdown_signal()).await?;
+        eprintln!("medic: stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM; the server then finishes the requests in flight.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+/// The URL without a password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

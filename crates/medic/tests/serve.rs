@@ -1,0 +1,298 @@
+//! `medic serve`, `medic patch` and `medic config` through the real binary and a real socket, on SQLite and the
+//! real PostgreSQL server.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use medic_store::testing::{TestBackend, TestDatabase};
+use serde_json::{Value, json};
+
+const ADMIN_TOKEN: &str = "admin-token-for-tests-0123";
+
+/// A `medic serve` process on a free port.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(db: &str) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_medic"))
+            .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            .env("MEDIC_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env_remove("MEDIC_DB")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("medic serve starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (sender, receiver) = std::sync::mpsc::channel();
+        // Keep draining stderr so that the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("medic: listening on ") {
+                    let address = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = sender.send(address.to_owned());
+                }
+            }
+        });
+        let base = receiver
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server says where it listens");
+        Server { child, base }
+    }
+
+    fn kill_9(mut self) {
+        // SIGKILL: no shutdown path runs, nothing is flushed on the way out.
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reaped");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+fn medic(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_medic"));
+    command
+        .args(args)
+        .env_remove("MEDIC_DB")
+        .env_remove("MEDIC_SERVER")
+        .env_remove("MEDIC_TOKEN");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("medic runs")
+}
+
+fn stdout_json(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+async fn database(backend: TestBackend) -> TestDatabase {
+    TestDatabase::create(backend).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_kill_9_on_sqlite() {
+    acknowledged_writes_survive_kill_9(database(TestBackend::Sqlite).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_kill_9_on_postgres() {
+    acknowledged_writes_survive_kill_9(database(TestBackend::Postgres).await);
+}
+
+/// Four clients write patches as fast as they can; the server is killed with SIGKILL in the middle of that. After a
+/// restart, every write the server had acknowledged (201) is there, exactly as acknowledged.
+fn acknowledged_writes_survive_kill_9(database: TestDatabase) {
+    let server = Server::start(database.url());
+    let acknowledged = Arc::new(Mutex::new(Vec::<Value>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let (base, acknowledged, stop) =
+                (server.base.clone(), acknowledged.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let agent = agent();
+                for n in 0.. {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let body = json!({
+                        "scope": {"job": format!("job-{writer}")},
+                        "patch": {"spark.executor.memory": format!("{n}m")},
+                        "lifetime": "persistent",
+                        "reason": format!("writer {writer} write {n}")
+                    });
+                    let response = agent
+                        .post(format!("{base}/v1/patches"))
+                        .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
+                        .send_json(&body);
+                    // After the kill, requests fail to connect or are cut off: those were never acknowledged.
+                    let Ok(mut response) = response else { break };
+                    if response.status() != 201 {
+                        break;
+                    }
+                    let Ok(stored) = response.body_mut().read_json::<Value>() else {
+                        break;
+                    };
+                    acknowledged.lock().expect("lock").push(stored);
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    while acknowledged.lock().expect("lock").len() < 200
+        && started.elapsed() < Duration::from_secs(60)
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    server.kill_9();
+    stop.store(true, Ordering::SeqCst);
+    for writer in writers {
+        writer.join().expect("writer");
+    }
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    assert!(
+        acknowledged.len() >= 200,
+        "only {} writes acknowledged",
+        acknowledged.len()
+    );
+
+    let restarted = Server::start(database.url());
+    let agent = agent();
+    for stored in &acknowledged {
+        let id = stored["id"].as_str().expect("id");
+        let mut response = agent
+            .get(format!("{}/v1/patches/{id}", restarted.base))
+            .call()
+            .expect("read back");
+        assert_eq!(response.status(), 200, "acknowledged patch {id} was lost");
+        let read: Value = response.body_mut().read_json().expect("json");
+        assert_eq!(&read, stored, "acknowledged patch {id} changed");
+    }
+    // The audit trail has every acknowledged creation too.
+    let mut audit = agent
+        .get(format!("{}/v1/audit?limit=10000", restarted.base))
+        .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
+        .call()
+        .expect("audit");
+    let audit: Value = audit.body_mut().read_json().expect("json");
+    let audited: Vec<&str> = audit
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|entry| entry["patch_id"].as_str())
+        .collect();
+    for stored in &acknowledged {
+        assert!(audited.contains(&stored["id"].as_str().expect("id")));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_gives_the_same_answers_through_a_server_and_a_database() {
+    let database = database(TestBackend::Sqlite).await;
+    let db = database.url().to_owned();
+    let server = Server::start(&db);
+    let via_server = [
+        ("MEDIC_SERVER", server.base.as_str()),
+        ("MEDIC_TOKEN", ADMIN_TOKEN),
+    ];
+    let via_db = [("MEDIC_DB", db.as_str())];
+
+    let global = stdout_json(&medic(
+        &[
+            "patch",
+            "add",
+            "--set",
+            "spark.sql.adaptive.enabled=true",
+            "--lifetime",
+            "persistent",
+        ],
+        &via_server,
+    ));
+    assert_eq!(global["provenance"]["created_by"], "admin");
+    let by_job = stdout_json(&medic(
+        &[
+            "patch",
+            "add",
+            "--job",
+            "rollup",
+            "--set",
+            "spark.executor.memory=8g",
+            "--unset",
+            "spark.dynamicAllocation.enabled",
+            "--lifetime",
+            "until-success",
+            "--reason",
+            "executor OOM",
+        ],
+        &via_db,
+    ));
+    assert_eq!(by_job["provenance"]["reason"], "executor OOM");
+
+    let conf = std::env::temp_dir().join(format!("medic-cli-conf-{}.conf", std::process::id()));
+    std::fs::write(
+        &conf,
+        "spark.executor.memory 4g\nspark.dynamicAllocation.enabled true\nspark.executor.cores 4\n",
+    )
+    .expect("write conf");
+    let conf_arg = conf.to_str().expect("utf-8");
+    let resolve = ["config", "resolve", "--job", "rollup", "--conf", conf_arg];
+    let from_server = stdout_json(&medic(&resolve, &via_server));
+    let from_db = stdout_json(&medic(&resolve, &via_db));
+    assert_eq!(from_server, from_db);
+    assert_eq!(
+        from_server["config"],
+        json!({"spark.executor.cores": "4", "spark.executor.memory": "8g", "spark.sql.adaptive.enabled": "true"})
+    );
+    assert_eq!(from_server["applied"], json!([global["id"], by_job["id"]]));
+
+    let defaults = medic(
+        &[
+            "config",
+            "resolve",
+            "--job",
+            "rollup",
+            "--conf",
+            conf_arg,
+            "--format",
+            "conf-args",
+        ],
+        &via_db,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&defaults.stdout),
+        "--conf spark.executor.cores=4\n--conf spark.executor.memory=8g\n--conf spark.sql.adaptive.enabled=true\n"
+    );
+    std::fs::remove_file(&conf).ok();
+
+    // A stale version is refused through either path, with the server's reason.
+    let id = by_job["id"].as_str().expect("id");
+    stdout_json(&medic(
+        &["patch", "revoke", id, "--expected-version", "1"],
+        &via_server,
+    ));
+    for env in [&via_server[..], &via_db[..]] {
+        let stale = medic(&["patch", "revoke", id, "--expected-version", "1"], env);
+        assert!(!stale.status.success());
+        assert!(
+            String::from_utf8_lossy(&stale.stderr).contains("version 2, not 1"),
+            "{}",
+            String::from_utf8_lossy(&stale.stderr)
+        );
+    }
+    let listed = stdout_json(&medic(
+        &["patch", "list", "--status", "revoked", "--json"],
+        &via_db,
+    ));
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+
+    // Without a token the server refuses changes and says why.
+    let refused = medic(
+        &["patch", "add", "--set", "a=b", "--lifetime", "one-shot"],
+        &[("MEDIC_SERVER", server.base.as_str())],
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("401 unauthorized"));
+}
