@@ -122,7 +122,7 @@ fn job(index: usize) -> Value {
 
 /// The `n`-th patch of job `index`: alternately a merge patch and an RFC 6902 patch, every one of them applicable.
 fn patch(index: usize, n: usize) -> Value {
-    let body = if n % 2 == 0 {
+    let body = if n.is_multiple_of(2) {
         json!({format!("spark.medic.bench.key{n}"): format!("{}m", 512 * (n + 1))})
     } else {
         json!([{"op": "add", "path": format!("/spark.medic.bench.key{n}"), "value": format!("{n}")}])
