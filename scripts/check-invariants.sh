@@ -13,12 +13,12 @@ forbid() { # crate, regex of dependency names it must not reach, reason
   fi
 }
 
-forbid medic-core 'regex|regex-automata|tokio|sqlx|axum|anyhow|serde-saphyr|walkdir|flate2' \
+forbid medic-core 'regex|regex-automata|tokio|sqlx|axum|anyhow|serde-saphyr|walkdir|flate2|utoipa' \
   'medic-core holds domain types only: no I/O, no engines'
-forbid medic-rules 'anyhow|tokio|sqlx|axum|hyper|candle-core' \
+forbid medic-rules 'anyhow|tokio|sqlx|axum|hyper|tower|http|utoipa|candle-core' \
   'the rule engine is a pure library: typed errors, no runtime, no database, no model'
 
-forbid medic-store 'anyhow|axum|hyper|tower|candle-core|regex' \
+forbid medic-store 'anyhow|axum|hyper|tower|http|candle-core|regex|utoipa' \
   'the store persists data: no HTTP (status codes live in the server), no model, no rule engine'
 
 # anyhow belongs to the binary only.

@@ -218,3 +218,53 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(ApiError::Unauthorized("unknown token"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(name: &str, text: &str) -> std::path::PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("medic-tokens-{}-{name}.yaml", std::process::id()));
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    #[test]
+    fn a_token_file_reports_every_problem_and_never_shows_a_token() {
+        let path = write(
+            "bad",
+            "tokens:\n  - {name: ci, role: writer, token: short}\n  - {name: ops, role: admin, token: a-long-enough-token-1}\n  - {name: ops, role: reader, token: a-long-enough-token-2}\n",
+        );
+        let error = Tokens::new().add_file(&path).expect_err("refused");
+        let message = error.to_string();
+        assert!(message.contains("`ci` is shorter"), "{message}");
+        assert!(message.contains("two tokens are named `ops`"), "{message}");
+        assert!(!message.contains("a-long-enough-token"), "{message}");
+        std::fs::remove_file(path).ok();
+    }
+
+    #[test]
+    fn a_token_file_grants_roles_by_name() {
+        let path = write(
+            "good",
+            "tokens:\n  - {name: scheduler, role: writer, token: scheduler-secret-0001}\n",
+        );
+        let mut tokens = Tokens::new();
+        tokens.add_file(&path).expect("valid");
+        let principal = tokens.lookup("scheduler-secret-0001").expect("known");
+        assert_eq!(
+            (principal.name.as_str(), principal.role),
+            ("scheduler", Role::Writer)
+        );
+        assert!(tokens.lookup("scheduler-secret-0002").is_none());
+        assert!(!format!("{tokens:?}").contains("secret"));
+        let unknown_field = write(
+            "unknown",
+            "tokens:\n  - {name: a, role: writer, token: xxxxxxxxxxxxxxxxxxxx, team: x}\n",
+        );
+        assert!(Tokens::new().add_file(&unknown_field).is_err());
+        std::fs::remove_file(path).ok();
+        std::fs::remove_file(unknown_field).ok();
+    }
+}
