@@ -14,10 +14,12 @@
 mod category;
 mod classification;
 pub mod clock;
+pub mod history;
 mod job;
 pub mod patch;
 mod source;
 mod spark_conf;
+pub mod units;
 
 pub use category::{Category, UnknownCategory};
 pub use classification::{Classification, Evidence, RuleMatch, ScanStats};
