@@ -171,3 +171,273 @@ mod tests {
         assert!((cost - 0.5 * (41.0 * 0.1 + 89.375 * 0.01)).abs() < 1e-9);
     }
 }
+
+/// A record as files carry it: like [`RetryRecord`], but the cost may be left out, to be computed from the
+/// configuration and the runtime with [`Prices`].
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordInput {
+    job: JobIdentity,
+    config: SparkConf,
+    failure_category: Category,
+    #[serde(default)]
+    failure_rule: Option<String>,
+    #[serde(default)]
+    input_bytes: Option<u64>,
+    #[serde(default)]
+    plan_operators: Vec<String>,
+    outcome: RunOutcome,
+    #[serde(default)]
+    cost_dollars: Option<f64>,
+    runtime_seconds: f64,
+    #[serde(default)]
+    peak_memory_bytes: Option<u64>,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+}
+
+impl RecordInput {
+    fn into_record(self, prices: &Prices) -> RetryRecord {
+        let cost_dollars = self
+            .cost_dollars
+            .unwrap_or_else(|| prices.cost(&self.config, self.runtime_seconds));
+        RetryRecord {
+            job: self.job,
+            config: self.config,
+            failure_category: self.failure_category,
+            failure_rule: self.failure_rule,
+            input_bytes: self.input_bytes,
+            plan_operators: self.plan_operators,
+            outcome: self.outcome,
+            cost_dollars,
+            runtime_seconds: self.runtime_seconds,
+            peak_memory_bytes: self.peak_memory_bytes,
+            at: self.at,
+        }
+    }
+}
+
+/// One unusable line of a history file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordProblem {
+    /// 1-based line (JSON Lines) or record (CSV, counting the header as line 1).
+    pub line: u64,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for RecordProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+/// What reading a history file gave: the records that are fine, and every problem with the others. Callers that
+/// must not lose data refuse the whole file when `problems` is not empty.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReadRecords {
+    /// The usable records, in file order.
+    pub records: Vec<RetryRecord>,
+    /// Every unusable line.
+    pub problems: Vec<RecordProblem>,
+}
+
+impl ReadRecords {
+    fn push(&mut self, line: u64, parsed: Result<RecordInput, String>, prices: &Prices) {
+        match parsed.map(|input| input.into_record(prices)) {
+            Ok(record) => {
+                let problems = record.validate();
+                if problems.is_empty() {
+                    self.records.push(record);
+                } else {
+                    self.problems.push(RecordProblem {
+                        line,
+                        reason: problems.join("; "),
+                    });
+                }
+            }
+            Err(reason) => self.problems.push(RecordProblem { line, reason }),
+        }
+    }
+}
+
+/// Reads JSON Lines, one [`RetryRecord`] per line (`cost_dollars` may be left out: it is then computed with
+/// `prices`). Blank lines are skipped. Invalid UTF-8 and invalid lines are reported, never a panic.
+pub fn read_jsonl(reader: impl std::io::BufRead, prices: &Prices) -> ReadRecords {
+    let mut read = ReadRecords::default();
+    for (index, line) in reader.split(b'\n').enumerate() {
+        let number = index as u64 + 1;
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                read.problems.push(RecordProblem {
+                    line: number,
+                    reason: format!("cannot read: {e}"),
+                });
+                break;
+            }
+        };
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let parsed = serde_json::from_slice::<RecordInput>(&line).map_err(|e| e.to_string());
+        read.push(number, parsed, prices);
+    }
+    read
+}
+
+/// Writes records as JSON Lines.
+pub fn write_jsonl<'a>(
+    mut writer: impl std::io::Write,
+    records: impl IntoIterator<Item = &'a RetryRecord>,
+) -> std::io::Result<()> {
+    for record in records {
+        serde_json::to_writer(&mut writer, record)?;
+        writer.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// The CSV columns, in order. `config` is a JSON object of strings; `plan_operators` are separated by `;`; empty
+/// optional cells mean "unknown", and an empty `cost_dollars` is computed with the prices.
+pub const CSV_COLUMNS: [&str; 14] = [
+    "job",
+    "workflow",
+    "owner",
+    "cluster",
+    "config",
+    "failure_category",
+    "failure_rule",
+    "input_bytes",
+    "plan_operators",
+    "outcome",
+    "cost_dollars",
+    "runtime_seconds",
+    "peak_memory_bytes",
+    "at",
+];
+
+/// Reads CSV with the header [`CSV_COLUMNS`] (any order, no other column).
+pub fn read_csv(reader: impl std::io::Read, prices: &Prices) -> ReadRecords {
+    let mut read = ReadRecords::default();
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(reader);
+    let header: Vec<String> = match csv.headers() {
+        Ok(header) => header.iter().map(str::to_owned).collect(),
+        Err(e) => {
+            read.problems.push(RecordProblem {
+                line: 1,
+                reason: format!("cannot read the header: {e}"),
+            });
+            return read;
+        }
+    };
+    let unknown: Vec<&String> = header
+        .iter()
+        .filter(|name| !CSV_COLUMNS.contains(&name.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        read.problems.push(RecordProblem {
+            line: 1,
+            reason: format!(
+                "unknown columns {unknown:?} (expected {})",
+                CSV_COLUMNS.join(",")
+            ),
+        });
+        return read;
+    }
+    for (index, row) in csv.byte_records().enumerate() {
+        let line = index as u64 + 2;
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                read.problems.push(RecordProblem {
+                    line,
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let parsed = csv_row(&header, &row);
+        read.push(line, parsed, prices);
+    }
+    read
+}
+
+fn csv_row(header: &[String], row: &csv::ByteRecord) -> Result<RecordInput, String> {
+    let mut object = serde_json::Map::new();
+    let mut job = serde_json::Map::new();
+    for (name, cell) in header.iter().zip(row.iter()) {
+        let cell = std::str::from_utf8(cell).map_err(|_| format!("`{name}` is not UTF-8"))?;
+        if cell.is_empty() {
+            continue;
+        }
+        let value = match name.as_str() {
+            "job" => {
+                job.insert("id".into(), cell.into());
+                continue;
+            }
+            "workflow" | "owner" | "cluster" => {
+                job.insert(name.clone(), cell.into());
+                continue;
+            }
+            "config" => serde_json::from_str(cell).map_err(|e| format!("`config`: {e}"))?,
+            "plan_operators" => cell
+                .split(';')
+                .map(str::trim)
+                .filter(|op| !op.is_empty())
+                .collect::<Vec<_>>()
+                .into(),
+            "input_bytes" | "peak_memory_bytes" => serde_json::Value::from(
+                cell.parse::<u64>()
+                    .map_err(|_| format!("`{name}` = `{cell}` is not a whole number of bytes"))?,
+            ),
+            "cost_dollars" | "runtime_seconds" => serde_json::Value::from(
+                cell.parse::<f64>()
+                    .map_err(|_| format!("`{name}` = `{cell}` is not a number"))?,
+            ),
+            _ => cell.into(),
+        };
+        object.insert(name.clone(), value);
+    }
+    object.insert("job".into(), job.into());
+    serde_json::from_value(object.into()).map_err(|e| e.to_string())
+}
+
+/// Writes records as CSV with the header [`CSV_COLUMNS`].
+pub fn write_csv<'a>(
+    writer: impl std::io::Write,
+    records: impl IntoIterator<Item = &'a RetryRecord>,
+) -> Result<(), csv::Error> {
+    let mut csv = csv::Writer::from_writer(writer);
+    csv.write_record(CSV_COLUMNS)?;
+    for record in records {
+        let optional = |value: Option<u64>| value.map(|v| v.to_string()).unwrap_or_default();
+        let at = record
+            .at
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        csv.write_record([
+            record.job.id.as_str(),
+            record.job.workflow.as_deref().unwrap_or_default(),
+            record.job.owner.as_deref().unwrap_or_default(),
+            record.job.cluster.as_deref().unwrap_or_default(),
+            &serde_json::to_string(&record.config).map_err(std::io::Error::other)?,
+            record.failure_category.as_str(),
+            record.failure_rule.as_deref().unwrap_or_default(),
+            &optional(record.input_bytes),
+            &record.plan_operators.join(";"),
+            match record.outcome {
+                RunOutcome::Succeeded => "succeeded",
+                RunOutcome::Failed => "failed",
+            },
+            &record.cost_dollars.to_string(),
+            &record.runtime_seconds.to_string(),
+            &optional(record.peak_memory_bytes),
+            &at,
+        ])?;
+    }
+    csv.flush()?;
+    Ok(())
+}

@@ -1,8 +1,9 @@
 //! medic's persistent state, on SQLite (embedded, the default: one file, WAL, created on first use) or PostgreSQL
 //! (shared by several medic servers).
 //!
-//! So far it holds the ConfigService's scoped patches ([`medic_core::patch::Patch`]) and an audit trail of every
-//! change. The two backends sit behind one [`Store`]: each has its own DDL (`migrations/sqlite`,
+//! It holds the ConfigService's scoped patches ([`medic_core::patch::Patch`]) and an audit trail of every change,
+//! the retry history the model learns from ([`medic_core::history::RetryRecord`]), and the registry of trained
+//! models. The two backends sit behind one [`Store`]: each has its own DDL (`migrations/sqlite`,
 //! `migrations/postgres`, applied on open) and its own SQL text, and the same test suite runs against both.
 //!
 //! Every change is one transaction with its audit entry, so a change is either stored and audited or not at all.
@@ -147,6 +148,12 @@ macro_rules! on_backend {
         }
     };
 }
+
+mod history;
+mod models;
+
+pub use history::RecordFilter;
+pub use models::{ModelEntry, ModelStatus, NewModel};
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and brings its schema up to date.

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use medic_core::clock::ManualClock;
+use medic_core::history::RetryRecord;
 use medic_core::patch::{Lifetime, PatchBody, PatchStatus, Provenance, Scope};
-use medic_core::{JobIdentity, RunOutcome, SparkConf};
+use medic_core::{Category, JobIdentity, RunOutcome, SparkConf};
 use medic_store::testing::{TestBackend, TestDatabase};
-use medic_store::{NewPatch, PatchFilter, Store, StoreError};
+use medic_store::{ModelStatus, NewModel, NewPatch, PatchFilter, RecordFilter, Store, StoreError};
 use time::macros::datetime;
 
 fn clock() -> Arc<ManualClock> {
@@ -69,6 +70,8 @@ both_backends!(
     every_change_is_audited,
     lists_filter_by_job_and_status,
     runs_consume_one_shot_and_until_success_patches,
+    history_is_written_all_or_nothing_and_read_in_time_order,
+    one_model_version_is_promoted_at_a_time,
 );
 
 async fn created_patches_read_back_identically(store: Store, _clock: Arc<ManualClock>) {
@@ -356,4 +359,152 @@ async fn runs_consume_one_shot_and_until_success_patches(store: Store, _clock: A
         .expect("read")
         .expect("exists");
     assert_eq!(other.status, PatchStatus::Active);
+}
+
+fn retry_record(index: u32) -> RetryRecord {
+    let mut config = SparkConf::new();
+    config.set("spark.executor.memory", format!("{}m", 1024 + index));
+    RetryRecord {
+        job: JobIdentity {
+            id: format!("job-{}", index % 7),
+            workflow: (index % 2 == 0).then(|| "nightly".to_owned()),
+            owner: Some("data-eng".to_owned()),
+            cluster: None,
+        },
+        config,
+        failure_category: if index % 3 == 0 {
+            Category::Unclassified
+        } else {
+            Category::ExecutorOom
+        },
+        failure_rule: (index % 3 != 0).then(|| "java-heap-space".to_owned()),
+        input_bytes: Some(u64::from(index) << 20),
+        plan_operators: vec!["SortMergeJoin".to_owned(), "Exchange".to_owned()],
+        outcome: if index % 4 == 0 {
+            RunOutcome::Failed
+        } else {
+            RunOutcome::Succeeded
+        },
+        cost_dollars: f64::from(index) / 100.0,
+        runtime_seconds: 60.0 + f64::from(index),
+        peak_memory_bytes: (index % 5 == 0).then_some(u64::from(index) << 24),
+        // Written out of time order, with fractions of a second and several offsets: reads must come back sorted
+        // by the instant, not by the text of the time.
+        at: (datetime!(2026-11-01 00:00 UTC)
+            + time::Duration::seconds(i64::from((index * 7919) % 2500))
+            + time::Duration::milliseconds(i64::from(index % 3) * 250))
+        .to_offset(if index % 5 == 0 {
+            time::macros::offset!(+2)
+        } else {
+            time::macros::offset!(-7)
+        }),
+    }
+}
+
+async fn history_is_written_all_or_nothing_and_read_in_time_order(
+    store: Store,
+    _clock: Arc<ManualClock>,
+) {
+    // More records than one INSERT statement holds.
+    let records: Vec<RetryRecord> = (0..2500).map(retry_record).collect();
+    assert_eq!(store.add_records(&records).await.expect("add"), 2500);
+    let mut expected = records.clone();
+    expected.sort_by_key(|record| record.at);
+    let read = store.records(&RecordFilter::default()).await.expect("read");
+    assert_eq!(read, expected);
+
+    let since = datetime!(2026-11-01 00:10 UTC);
+    let until = datetime!(2026-11-01 00:20 UTC);
+    let window = store
+        .records(&RecordFilter {
+            since: Some(since),
+            until: Some(until),
+        })
+        .await
+        .expect("window");
+    assert_eq!(window.len(), 600);
+    assert!(
+        window
+            .iter()
+            .all(|record| record.at >= since && record.at < until)
+    );
+
+    // One bad record refuses the whole batch, and says which.
+    let mut batch: Vec<RetryRecord> = (2500..2510).map(retry_record).collect();
+    batch[7].runtime_seconds = f64::NAN;
+    match store.add_records(&batch).await {
+        Err(StoreError::Invalid { problems, .. }) => {
+            assert_eq!(problems.len(), 1);
+            assert!(problems[0].starts_with("record 8:"), "{problems:?}");
+        }
+        other => panic!("expected the batch to be refused, got {other:?}"),
+    }
+    assert_eq!(store.record_count().await.expect("count"), 2500);
+}
+
+async fn one_model_version_is_promoted_at_a_time(store: Store, clock: Arc<ManualClock>) {
+    for version in ["m1", "m2"] {
+        clock.advance(time::Duration::minutes(1));
+        let entry = store
+            .register_model(
+                NewModel {
+                    version: version.to_owned(),
+                    artifact: format!("models/{version}"),
+                    description: serde_json::json!({"metrics": {"auc": 0.97}}),
+                },
+                "trainer",
+            )
+            .await
+            .expect("register");
+        assert_eq!(entry.status, ModelStatus::Candidate);
+    }
+    assert!(matches!(
+        store
+            .register_model(
+                NewModel {
+                    version: "m1".into(),
+                    artifact: "x".into(),
+                    description: serde_json::json!({})
+                },
+                "trainer"
+            )
+            .await,
+        Err(StoreError::Invalid { .. })
+    ));
+    assert!(store.promoted_model().await.expect("read").is_none());
+    store
+        .promote_model("m1", "oncall")
+        .await
+        .expect("promote m1");
+    let promoted = store
+        .promote_model("m2", "oncall")
+        .await
+        .expect("promote m2");
+    assert_eq!(promoted.status, ModelStatus::Promoted);
+    let statuses: Vec<(String, ModelStatus)> = store
+        .models()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|m| (m.version, m.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("m1".to_owned(), ModelStatus::Retired),
+            ("m2".to_owned(), ModelStatus::Promoted)
+        ]
+    );
+    assert!(matches!(
+        store.promote_model("m9", "oncall").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        store
+            .promoted_model()
+            .await
+            .expect("read")
+            .map(|m| m.version),
+        Some("m2".to_owned())
+    );
 }
