@@ -367,33 +367,33 @@ fn retry_record(index: u32) -> RetryRecord {
     RetryRecord {
         job: JobIdentity {
             id: format!("job-{}", index % 7),
-            workflow: (index % 2 == 0).then(|| "nightly".to_owned()),
+            workflow: index.is_multiple_of(2).then(|| "nightly".to_owned()),
             owner: Some("data-eng".to_owned()),
             cluster: None,
         },
         config,
-        failure_category: if index % 3 == 0 {
+        failure_category: if index.is_multiple_of(3) {
             Category::Unclassified
         } else {
             Category::ExecutorOom
         },
-        failure_rule: (index % 3 != 0).then(|| "java-heap-space".to_owned()),
+        failure_rule: (!index.is_multiple_of(3)).then(|| "java-heap-space".to_owned()),
         input_bytes: Some(u64::from(index) << 20),
         plan_operators: vec!["SortMergeJoin".to_owned(), "Exchange".to_owned()],
-        outcome: if index % 4 == 0 {
+        outcome: if index.is_multiple_of(4) {
             RunOutcome::Failed
         } else {
             RunOutcome::Succeeded
         },
         cost_dollars: f64::from(index) / 100.0,
         runtime_seconds: 60.0 + f64::from(index),
-        peak_memory_bytes: (index % 5 == 0).then_some(u64::from(index) << 24),
+        peak_memory_bytes: index.is_multiple_of(5).then_some(u64::from(index) << 24),
         // Written out of time order, with fractions of a second and several offsets: reads must come back sorted
         // by the instant, not by the text of the time.
         at: (datetime!(2026-11-01 00:00 UTC)
             + time::Duration::seconds(i64::from((index * 7919) % 2500))
             + time::Duration::milliseconds(i64::from(index % 3) * 250))
-        .to_offset(if index % 5 == 0 {
+        .to_offset(if index.is_multiple_of(5) {
             time::macros::offset!(+2)
         } else {
             time::macros::offset!(-7)
