@@ -32,6 +32,9 @@ enum Command {
     /// Resolve a job's configuration with its patches.
     #[command(subcommand)]
     Config(cmd::config::Command),
+    /// Import and export the retry history the model learns from.
+    #[command(subcommand)]
+    History(cmd::history::Command),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Patch(command) => cmd::patch::run(command),
         Command::Config(command) => cmd::config::run(command),
+        Command::History(command) => cmd::history::run(command),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 
 pub mod classify;
 pub mod config;
+pub mod history;
 pub mod patch;
 pub mod rules;
 pub mod serve;

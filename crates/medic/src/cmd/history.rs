@@ -1,0 +1,164 @@
+//! `medic history import|export`: the retry history the model learns from, as JSON Lines or CSV.
+
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use medic_core::clock::SystemClock;
+use medic_core::history::{Prices, ReadRecords, read_csv, read_jsonl, write_csv, write_jsonl};
+use medic_store::{RecordFilter, Store};
+
+use super::DEFAULT_DB;
+
+/// `medic history ...`
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Add the records of a file to the history: all of them, or none if any line is bad (every bad line is
+    /// reported).
+    Import(ImportArgs),
+    /// Write the whole history, oldest first.
+    Export(ExportArgs),
+}
+
+/// File formats of the history.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// CSV with a header; `config` is a JSON object, `plan_operators` are `;`-separated.
+    Csv,
+}
+
+impl Format {
+    /// The format a file name implies (`.csv` or else JSON Lines).
+    fn of(path: &Path) -> Format {
+        if path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"))
+        {
+            Format::Csv
+        } else {
+            Format::Jsonl
+        }
+    }
+}
+
+/// Prices for records that carry no cost.
+#[derive(clap::Args, Debug)]
+pub struct PriceArgs {
+    /// Dollars per core-hour, for records without `cost_dollars`.
+    #[arg(long, default_value_t = Prices::default().core_hour)]
+    core_hour: f64,
+    /// Dollars per GiB-hour of memory (heap plus overhead), for records without `cost_dollars`.
+    #[arg(long, default_value_t = Prices::default().gib_hour)]
+    gib_hour: f64,
+}
+
+impl PriceArgs {
+    pub fn prices(&self) -> Prices {
+        Prices {
+            core_hour: self.core_hour,
+            gib_hour: self.gib_hour,
+        }
+    }
+}
+
+/// Arguments of `medic history import`.
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// The file (`-` for standard input).
+    file: PathBuf,
+    /// Its format; by default `.csv` files are CSV and everything else JSON Lines.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    #[command(flatten)]
+    prices: PriceArgs,
+    /// The store.
+    #[arg(long, env = "MEDIC_DB", default_value = DEFAULT_DB, value_name = "URL")]
+    db: String,
+}
+
+/// Arguments of `medic history export`.
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// Where to write (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// The format; by default that of `--out`'s extension, JSON Lines on standard output.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// The store.
+    #[arg(long, env = "MEDIC_DB", default_value = DEFAULT_DB, value_name = "URL")]
+    db: String,
+}
+
+/// Reads a history file (or standard input for `-`).
+pub fn read_file(
+    path: &Path,
+    format: Option<Format>,
+    prices: &Prices,
+) -> anyhow::Result<ReadRecords> {
+    let format = format.unwrap_or_else(|| Format::of(path));
+    let reader: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
+        )
+    };
+    Ok(match format {
+        Format::Jsonl => read_jsonl(BufReader::new(reader), prices),
+        Format::Csv => read_csv(reader, prices),
+    })
+}
+
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    let runtime = super::runtime()?;
+    match command {
+        Command::Import(args) => {
+            let read = read_file(&args.file, args.format, &args.prices.prices())?;
+            if !read.problems.is_empty() {
+                for problem in &read.problems {
+                    eprintln!("{}: {problem}", args.file.display());
+                }
+                bail!(
+                    "{}: {} bad line(s); nothing imported",
+                    args.file.display(),
+                    read.problems.len()
+                );
+            }
+            let added = runtime.block_on(async {
+                let store = Store::open(&args.db, Arc::new(SystemClock)).await?;
+                store.add_records(&read.records).await
+            })?;
+            eprintln!("imported {added} record(s) from {}", args.file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export(args) => {
+            let records = runtime.block_on(async {
+                let store = Store::open(&args.db, Arc::new(SystemClock)).await?;
+                store.records(&RecordFilter::default()).await
+            })?;
+            let format = args
+                .format
+                .or(args.out.as_deref().map(Format::of))
+                .unwrap_or(Format::Jsonl);
+            let mut out: Box<dyn Write> = match &args.out {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            match format {
+                Format::Jsonl => write_jsonl(&mut out, &records)?,
+                Format::Csv => write_csv(&mut out, &records)?,
+            }
+            out.flush()?;
+            eprintln!("exported {} record(s)", records.len());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
