@@ -179,6 +179,11 @@ impl PatchBody {
                                 "operation {index}: `{pointer}` does not name one configuration key \
                                  (expected a pointer such as `/spark.executor.memory`)"
                             ));
+                        } else if let Some(problem) = pointer
+                            .first()
+                            .and_then(|token| key_problem(&token.decoded()))
+                        {
+                            problems.push(format!("operation {index}: {problem}"));
                         }
                     }
                     if let Some(value) = value.filter(|value| !value.is_string()) {
@@ -193,8 +198,8 @@ impl PatchBody {
             }
             PatchBody::MergePatch(map) => {
                 for (key, value) in map {
-                    if key.is_empty() {
-                        problems.push("an empty key".to_owned());
+                    if let Some(problem) = key_problem(key) {
+                        problems.push(problem);
                     }
                     if !(value.is_string() || value.is_null()) {
                         problems.push(format!(
@@ -205,6 +210,18 @@ impl PatchBody {
             }
         }
         problems
+    }
+}
+
+/// Why `key` cannot be a Spark setting, if it cannot: Spark ignores properties outside `spark.` ("Ignoring
+/// non-Spark config property"), so a patch setting one would silently change nothing.
+fn key_problem(key: &str) -> Option<String> {
+    if key.starts_with("spark.") && key.len() > "spark.".len() {
+        None
+    } else {
+        Some(format!(
+            "`{key}` is not a Spark setting (Spark ignores keys that do not start with `spark.`)"
+        ))
     }
 }
 
