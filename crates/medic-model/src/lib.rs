@@ -16,6 +16,7 @@
 //!   weights), early stopping on the latest records by time.
 //! * [`metrics`]: AUC, Brier score, expected calibration error with the reliability diagram, MAE and RMSE.
 //! * [`artifact`]: a model directory (safetensors weights + JSON description), checked whole when loaded.
+//! * [`promotion`]: the gate a new model passes before it replaces the current one.
 //! * [`synthetic`]: a seeded generator of retry history with a known failure rule, for tests and benchmarks.
 //!
 //! Nothing here reads the clock or an unseeded RNG: times (`created_at`) come from the caller.
@@ -26,6 +27,7 @@ pub mod features;
 pub mod metrics;
 pub mod model;
 pub mod predict;
+pub mod promotion;
 pub mod synthetic;
 pub mod train;
 
@@ -34,6 +36,7 @@ pub use error::{Error, Result};
 pub use features::{FeatureSpec, FeatureStats, RetryContext};
 pub use model::{Model, ModelConfig};
 pub use predict::{Prediction, Predictor};
+pub use promotion::{PromotionPolicy, Verdict};
 pub use train::{EpochMetrics, TrainConfig, TrainedModel, TrainingReport, time_split, train};
 
 impl TrainedModel {

@@ -3,9 +3,12 @@
 pub mod classify;
 pub mod config;
 pub mod history;
+pub mod model;
 pub mod patch;
+mod plots;
 pub mod rules;
 pub mod serve;
+pub mod train;
 
 use std::path::PathBuf;
 
