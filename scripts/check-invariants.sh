@@ -21,6 +21,9 @@ forbid medic-rules 'anyhow|tokio|sqlx|axum|hyper|tower|http|utoipa|candle-core' 
 forbid medic-store 'anyhow|axum|hyper|tower|http|candle-core|regex|utoipa' \
   'the store persists data: no HTTP (status codes live in the server), no model, no rule engine'
 
+forbid medic-model 'anyhow|tokio|sqlx|axum|hyper|regex' \
+  'the model learns from records and answers predictions: no runtime, no database, no HTTP, no rule engine'
+
 # anyhow belongs to the binary only.
 if grep -rl --include=Cargo.toml '^anyhow' crates | grep -v '^crates/medic/Cargo.toml$'; then
   echo "invariant broken: only crates/medic may depend on anyhow" >&2

@@ -8,7 +8,6 @@
 //! The load generator runs on one thread on the same 2-core machine as the server, so the figures include its
 //! cost. `MEDIC_BENCH_BACKENDS=sqlite` skips PostgreSQL. A summary goes to target/medic-bench/resolve-summary.md.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
@@ -29,47 +28,8 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_server(db: &str) -> Server {
-    use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_medic"))
-        .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
-        .env("MEDIC_ADMIN_TOKEN", TOKEN)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("medic serve starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if let Some(rest) = line.strip_prefix("medic: listening on http://") {
-                let _ = sender.send(
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
-            }
-        }
-    });
-    let address = receiver
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the server says where it listens");
-    Server(child, address)
-}
+#[path = "../tests/support/server.rs"]
+mod support;
 
 async fn connect(address: &str) -> SendRequest<Full<Bytes>> {
     let stream = tokio::net::TcpStream::connect(address)
@@ -148,8 +108,8 @@ struct Figures {
 
 async fn run(backend: TestBackend, name: &'static str) -> Figures {
     let database = TestDatabase::create(backend).await;
-    let server = start_server(database.url());
-    let address = server.1.clone();
+    let server = support::Server::start(database.url(), TOKEN, "warn");
+    let address = server.address().to_owned();
     let connections = env_number("MEDIC_BENCH_CONNECTIONS", 32) as usize;
 
     // Seed: 10 patches for each of 1 000 jobs, written by 8 concurrent clients.

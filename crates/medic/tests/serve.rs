@@ -1,8 +1,7 @@
 //! `medic serve`, `medic patch` and `medic config` through the real binary and a real socket, on SQLite and the
 //! real PostgreSQL server.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,52 +11,10 @@ use serde_json::{Value, json};
 
 const ADMIN_TOKEN: &str = "admin-token-for-tests-0123";
 
-/// A `medic serve` process on a free port.
-struct Server {
-    child: Child,
-    base: String,
-}
+#[path = "support/server.rs"]
+mod support;
 
-impl Server {
-    fn start(db: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_medic"))
-            .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
-            .env("MEDIC_ADMIN_TOKEN", ADMIN_TOKEN)
-            .env_remove("MEDIC_DB")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("medic serve starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let (sender, receiver) = std::sync::mpsc::channel();
-        // Keep draining stderr so that the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("medic: listening on ") {
-                    let address = rest.split_whitespace().next().unwrap_or_default();
-                    let _ = sender.send(address.to_owned());
-                }
-            }
-        });
-        let base = receiver
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server says where it listens");
-        Server { child, base }
-    }
-
-    fn kill_9(mut self) {
-        // SIGKILL: no shutdown path runs, nothing is flushed on the way out.
-        self.child.kill().expect("kill");
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::Server;
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -106,7 +63,7 @@ async fn acknowledged_writes_survive_kill_9_on_postgres() {
 /// Four clients write patches as fast as they can; the server is killed with SIGKILL in the middle of that. After a
 /// restart, every write the server had acknowledged (201) is there, exactly as acknowledged.
 fn acknowledged_writes_survive_kill_9(database: TestDatabase) {
-    let server = Server::start(database.url());
+    let server = Server::start(database.url(), ADMIN_TOKEN, "info");
     let acknowledged = Arc::new(Mutex::new(Vec::<Value>::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..4)
@@ -160,7 +117,7 @@ fn acknowledged_writes_survive_kill_9(database: TestDatabase) {
         acknowledged.len()
     );
 
-    let restarted = Server::start(database.url());
+    let restarted = Server::start(database.url(), ADMIN_TOKEN, "info");
     let agent = agent();
     for stored in &acknowledged {
         let id = stored["id"].as_str().expect("id");
@@ -194,7 +151,7 @@ fn acknowledged_writes_survive_kill_9(database: TestDatabase) {
 async fn the_cli_gives_the_same_answers_through_a_server_and_a_database() {
     let database = database(TestBackend::Sqlite).await;
     let db = database.url().to_owned();
-    let server = Server::start(&db);
+    let server = Server::start(&db, ADMIN_TOKEN, "info");
     let via_server = [
         ("MEDIC_SERVER", server.base.as_str()),
         ("MEDIC_TOKEN", ADMIN_TOKEN),

@@ -1,6 +1,6 @@
 //! `medic config resolve`: the configuration a job would run with now.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -48,16 +48,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     let Command::Resolve(args) = command;
     let config = match &args.conf {
         None => SparkConf::new(),
-        Some(path) => {
-            let mut text = String::new();
-            if path.as_os_str() == "-" {
-                std::io::stdin().read_to_string(&mut text)?;
-            } else {
-                text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-            }
-            SparkConf::parse_any(&text).with_context(|| format!("{}", path.display()))?
-        }
+        Some(path) => SparkConf::parse_any(&super::read_text(path)?)
+            .with_context(|| format!("{}", path.display()))?,
     };
     let resolution = args
         .target

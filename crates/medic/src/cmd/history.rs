@@ -20,6 +20,23 @@ pub enum Command {
     Import(ImportArgs),
     /// Write the whole history, oldest first.
     Export(ExportArgs),
+    /// Write a synthetic history with a known failure rule (a retry fails when its memory is below the job's
+    /// hidden need), for trying medic out and for benchmarks. Seeded: the same seed gives the same records.
+    Synthesize(SynthesizeArgs),
+}
+
+/// Arguments of `medic history synthesize`.
+#[derive(clap::Args, Debug)]
+pub struct SynthesizeArgs {
+    /// How many records.
+    #[arg(long, default_value_t = 10_000)]
+    records: usize,
+    /// The seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Where to write (JSON Lines, or CSV for `.csv`).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
 }
 
 /// File formats of the history.
@@ -134,6 +151,28 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 store.add_records(&read.records).await
             })?;
             eprintln!("imported {added} record(s) from {}", args.file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Synthesize(args) => {
+            let config = medic_model::synthetic::SyntheticConfig {
+                seed: args.seed,
+                ..medic_model::synthetic::SyntheticConfig::default()
+            };
+            let records = medic_model::synthetic::generate(&config, args.records);
+            let mut out = std::io::BufWriter::new(
+                std::fs::File::create(&args.out)
+                    .with_context(|| format!("cannot create {}", args.out.display()))?,
+            );
+            match Format::of(&args.out) {
+                Format::Jsonl => write_jsonl(&mut out, &records)?,
+                Format::Csv => write_csv(&mut out, &records)?,
+            }
+            out.flush()?;
+            eprintln!(
+                "wrote {} synthetic record(s) to {}",
+                records.len(),
+                args.out.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Export(args) => {

@@ -1,6 +1,5 @@
 //! `medic patch add|list|show|revoke`.
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -188,14 +187,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 /// The patch from `--set`/`--unset` (a merge patch) or `--patch FILE`.
 fn body(args: &AddArgs) -> anyhow::Result<PatchBody> {
     if let Some(path) = &args.patch {
-        let mut text = String::new();
-        if path.as_os_str() == "-" {
-            std::io::stdin().read_to_string(&mut text)?;
-        } else {
-            text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-        }
-        return serde_json::from_str(&text).with_context(|| format!("{}", path.display()));
+        return serde_json::from_str(&super::read_text(path)?)
+            .with_context(|| format!("{}", path.display()));
     }
     let mut merge = serde_json::Map::new();
     for pair in &args.set {
