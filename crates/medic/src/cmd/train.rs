@@ -62,16 +62,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let clock = SystemClock;
     let runtime = super::runtime()?;
-    let store = match &args.from {
-        Some(_) => None,
-        None => Some(
-            runtime
-                .block_on(Store::open(&args.db, Arc::new(SystemClock)))
-                .with_context(|| format!("cannot open the store {}", args.db))?,
-        ),
-    };
-    let records: Vec<RetryRecord> = match (&args.from, &store) {
-        (Some(path), _) => {
+    // A history file is trained on alone; otherwise the store gives the history and keeps the registry.
+    let (store, records) = match &args.from {
+        Some(path) => {
             let read = read_file(path, args.format, &args.prices.prices())?;
             if !read.problems.is_empty() {
                 for problem in &read.problems {
@@ -81,10 +74,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             let mut records = read.records;
             records.sort_by_key(|record| record.at);
-            records
+            (None, records)
         }
-        (None, Some(store)) => runtime.block_on(store.records(&RecordFilter::default()))?,
-        (None, None) => unreachable!("a store is opened when no file is given"),
+        None => {
+            let store = runtime
+                .block_on(Store::open(&args.db, Arc::new(SystemClock)))
+                .with_context(|| format!("cannot open the store {}", args.db))?;
+            let records = runtime.block_on(store.records(&RecordFilter::default()))?;
+            (Some(store), records)
+        }
     };
     eprintln!("{} record(s) of history", records.len());
     let (training, holdout) = time_split(&records, args.holdout);
