@@ -24,6 +24,12 @@ forbid medic-store 'anyhow|axum|hyper|tower|http|candle-core|regex|utoipa' \
 forbid medic-model 'anyhow|tokio|sqlx|axum|hyper|regex' \
   'the model learns from records and answers predictions: no runtime, no database, no HTTP, no rule engine'
 
+forbid medic-recommend 'tokio|sqlx|axum|hyper|medic-store|medic-rules' \
+  'the recommender searches a model: no runtime, no database, no HTTP, no rule engine (callers classify); egobox brings anyhow and regex, which medic code does not use'
+
+forbid medic-scheduler 'anyhow|tokio|sqlx|axum|hyper|candle-core|regex|medic-model|medic-store' \
+  'the scheduler runs jobs and asks a Remediator: it knows neither the model nor the store nor HTTP'
+
 # anyhow belongs to the binary only.
 if grep -rl --include=Cargo.toml '^anyhow' crates | grep -v '^crates/medic/Cargo.toml$'; then
   echo "invariant broken: only crates/medic may depend on anyhow" >&2

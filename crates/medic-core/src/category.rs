@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// the HTTP API and the history all use them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Category {
     /// An executor JVM ran out of heap or execution memory.
     ExecutorOom,

@@ -11,6 +11,7 @@ use crate::{Category, LogSource};
 /// Produced by the rule engine for every input, even unreadable or empty ones: classification is total, and
 /// [`Category::Unclassified`] is an answer, not an error.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Classification {
     /// The category of the deciding rule, or `unclassified`.
     pub category: Category,
@@ -37,6 +38,7 @@ pub struct Classification {
 
 /// One line of one log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     /// Which log the line came from.
     pub source: LogSource,
@@ -50,6 +52,7 @@ pub struct Evidence {
 
 /// A rule that matched, with where it first matched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleMatch {
     /// The rule's name.
     pub rule: String,
@@ -61,6 +64,7 @@ pub struct RuleMatch {
 
 /// Counters of one classification: what was read, and what had to be repaired to read it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScanStats {
     /// Bytes of log text read (after decompression).
     pub bytes: u64,

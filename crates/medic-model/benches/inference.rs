@@ -50,6 +50,15 @@ fn inference(c: &mut Criterion) {
             b.iter(|| predictor.predict(black_box(&context), black_box(&batch)))
         });
     }
+    // The optimiser's path: the job folded into the first layer, rows patched rather than re-encoded.
+    let scorer = predictor.for_job(&context).expect("scorer");
+    let rows: Vec<f32> = candidates(1024)
+        .iter()
+        .flat_map(|conf| scorer.encode(conf))
+        .collect();
+    group.bench_function("job scorer, 1024 rows", |b| {
+        b.iter(|| scorer.score(black_box(rows.clone())))
+    });
     // The part of the 1 024-candidate call that is feature encoding, for comparison.
     let batch = candidates(1024);
     let spec = predictor.spec();

@@ -360,6 +360,28 @@ impl FeatureSpec {
         }
     }
 
+    /// The two cells (column and value) that setting `key` with value `text` (`None`: absent) occupies in a
+    /// numeric row, or `None` when the model has no input for `key`: what [`encode_numeric`](Self::encode_numeric)
+    /// would write for it, so that an optimiser can change one setting of an encoded row without re-reading the
+    /// others.
+    pub fn encode_setting(&self, key: &str, text: Option<&str>) -> Option<[(usize, f32); 2]> {
+        let n = self.numeric.len();
+        self.numeric.iter().enumerate().find_map(|(i, feature)| {
+            let NumericSource::Setting { key: own, unit } = &feature.source else {
+                return None;
+            };
+            if own != key {
+                return None;
+            }
+            let raw = text.map_or(RawValue::Missing, |text| raw_setting(*unit, text));
+            let (value, missing) = match raw {
+                RawValue::Present(x) => (((x - feature.mean) / feature.std) as f32, 0.0),
+                RawValue::Missing | RawValue::Malformed => (0.0, 1.0),
+            };
+            Some([(i, value), (n + i, missing)])
+        })
+    }
+
     /// Appends the hashed ids of `context` to `out` (after clearing it).
     pub fn hash_ids(
         &self,
@@ -474,9 +496,14 @@ pub fn raw_value(source: &NumericSource, config: &SparkConf, input_bytes: Option
         }
         NumericSource::Setting { key, unit } => (key, *unit),
     };
-    let Some(text) = config.get(key) else {
-        return RawValue::Missing;
-    };
+    match config.get(key) {
+        Some(text) => raw_setting(unit, text),
+        None => RawValue::Missing,
+    }
+}
+
+/// Reads one setting's text with its unit rule, `log1p`-scaled (sizes in MiB).
+pub fn raw_setting(unit: NumericUnit, text: &str) -> RawValue {
     let number = match unit {
         NumericUnit::SizeMib => parse_size(text, SizeUnit::Mib).ok().map(|b| b as f64 / MIB),
         NumericUnit::SizeBytes => parse_size(text, SizeUnit::Bytes)

@@ -34,8 +34,8 @@ pub mod train;
 pub use artifact::{LoadedModel, ModelDescription, load, save};
 pub use error::{Error, Result};
 pub use features::{FeatureSpec, FeatureStats, RetryContext};
-pub use model::{Model, ModelConfig};
-pub use predict::{Prediction, Predictor};
+pub use model::{JobModel, Model, ModelConfig};
+pub use predict::{JobScorer, Prediction, Predictor};
 pub use promotion::{PromotionPolicy, Verdict};
 pub use train::{EpochMetrics, TrainConfig, TrainedModel, TrainingReport, time_split, train};
 

@@ -184,6 +184,63 @@ impl Model {
     }
 }
 
+/// The network specialised to one job: the job's embedding bag is constant across an optimiser's candidates, so
+/// its share of the first layer (`W_bag · bag + b`) is computed once and becomes that layer's bias. Each candidate
+/// then costs only the numeric part of the first layer and the rest of the trunk.
+#[derive(Clone, Debug)]
+pub struct JobModel {
+    /// The first layer's numeric weights, transposed to `[numeric_inputs, hidden_0]` for a plain matmul.
+    first_numeric_t: Tensor,
+    /// `W_bag · bag + b`, shape `[1, hidden_0]`.
+    first_bias: Tensor,
+    rest: Vec<Linear>,
+    fail_head: Linear,
+    cost_head: Linear,
+}
+
+impl Model {
+    /// The network for one job whose mean embedding is `bag` (`[1, embedding_dim]`).
+    pub fn for_bag(&self, bag: &Tensor) -> Result<JobModel> {
+        let Some((first, rest)) = self.trunk.split_first() else {
+            return Err(Error::InvalidConfig(
+                "the network has no hidden layer".to_owned(),
+            ));
+        };
+        let dim = self.config.embedding_dim;
+        let weight = first.weight();
+        let bag_part = weight.narrow(1, 0, dim)?;
+        let numeric_part = weight.narrow(1, dim, self.config.numeric_inputs)?;
+        let mut first_bias = bag.matmul(&bag_part.t()?)?;
+        if let Some(bias) = first.bias() {
+            first_bias = first_bias.broadcast_add(bias)?;
+        }
+        Ok(JobModel {
+            first_numeric_t: numeric_part.t()?.contiguous()?,
+            first_bias,
+            rest: rest.to_vec(),
+            fail_head: self.fail_head.clone(),
+            cost_head: self.cost_head.clone(),
+        })
+    }
+}
+
+impl JobModel {
+    /// Both heads for `n` candidates of the job: `numeric` is `[n, numeric_inputs]`.
+    pub fn forward(&self, numeric: &Tensor) -> Result<ModelOutput> {
+        let mut x = numeric
+            .matmul(&self.first_numeric_t)?
+            .broadcast_add(&self.first_bias)?
+            .relu()?;
+        for layer in &self.rest {
+            x = layer.forward(&x)?.relu()?;
+        }
+        Ok(ModelOutput {
+            fail_logit: self.fail_head.forward(&x)?.squeeze(1)?,
+            log_cost: self.cost_head.forward(&x)?.squeeze(1)?,
+        })
+    }
+}
+
 /// Gives every variable of a freshly built model its initial value from a ChaCha RNG seeded with `seed`, in name
 /// order, so that the same seed always gives the same weights: embeddings N(0, 0.1²), linear weights uniform in
 /// ±1/√fan_in (PyTorch's default), biases 0. `cost_bias` starts the cost head at the training mean of

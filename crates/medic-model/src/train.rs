@@ -138,6 +138,10 @@ pub struct DataRange {
     /// The latest `at`.
     #[serde(with = "time::serde::rfc3339::option")]
     pub last: Option<OffsetDateTime>,
+    /// Records per failure category: what the model has seen (a recommender does not trust it on a category it
+    /// has hardly seen). Absent from models saved before it was recorded.
+    #[serde(default)]
+    pub categories: std::collections::BTreeMap<medic_core::Category, u64>,
 }
 
 impl DataRange {
@@ -147,6 +151,10 @@ impl DataRange {
             records: records.len() as u64,
             first: records.iter().map(|r| r.at).min(),
             last: records.iter().map(|r| r.at).max(),
+            categories: records.iter().fold(Default::default(), |mut counts, r| {
+                *counts.entry(r.failure_category).or_default() += 1;
+                counts
+            }),
         }
     }
 }

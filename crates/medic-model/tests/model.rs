@@ -363,3 +363,53 @@ fn malformed_and_missing_settings_are_counted_not_fatal() {
             .is_empty()
     );
 }
+
+#[test]
+fn the_job_scorer_predicts_what_the_predictor_does() {
+    let (records, trained) = small_model();
+    let predictor = trained.predictor().expect("predictor");
+    let context = RetryContext::of(&records[7]);
+    let batch = candidates(40);
+    let expected = predictor.predict(&context, &batch).expect("predict");
+    let scorer = predictor.for_job(&context).expect("scorer");
+    // Rows built two ways: encoded whole, and the first candidate's row with only the searched cells changed.
+    let whole: Vec<f32> = batch.iter().flat_map(|conf| scorer.encode(conf)).collect();
+    let base = scorer.encode(&batch[0]);
+    let mut patched = Vec::new();
+    for conf in &batch {
+        let mut row = base.clone();
+        for key in [
+            "spark.executor.memory",
+            "spark.executor.cores",
+            "spark.executor.instances",
+            "spark.executor.memoryOverhead",
+        ] {
+            let cells = scorer
+                .spec()
+                .encode_setting(key, conf.get(key))
+                .expect("a model input");
+            for (column, value) in cells {
+                row[column] = value;
+            }
+        }
+        patched.extend(row);
+    }
+    assert_eq!(whole, patched);
+    assert!(
+        scorer
+            .spec()
+            .encode_setting("spark.driver.maxResultSize", Some("1g"))
+            .is_none()
+    );
+    let scored = scorer.score(whole).expect("score");
+    assert_eq!(scored.len(), expected.len());
+    for (a, b) in scored.iter().zip(&expected) {
+        assert!((a.p_fail - b.p_fail).abs() < 1e-5, "{a:?} vs {b:?}");
+        assert!(
+            (a.cost_dollars - b.cost_dollars).abs() <= 1e-4 * b.cost_dollars.max(1.0),
+            "{a:?} vs {b:?}"
+        );
+    }
+    // A malformed batch is an error, not a panic.
+    assert!(scorer.score(vec![0.0; scorer.width() + 1]).is_err());
+}

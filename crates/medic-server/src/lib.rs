@@ -13,6 +13,10 @@
 //! | `DELETE /v1/patches/{id}?version=N` | writer | revoke, if still at version N (409 otherwise) |
 //! | `POST /v1/config/resolve` | — | the patched configuration of a job, the patches applied and skipped |
 //! | `POST /v1/runs` | writer | a run's outcome: consumes one-shot and until-success patches |
+//! | `POST /v1/recommend` | — | the retry's configuration for a failed run, or "do not retry" |
+//! | `POST /v1/remediate` | writer | classify a failed attempt, store the recommended patch, decide the retry |
+//! | `GET /v1/mode`, `PUT /v1/mode` | —, admin | shadow mode (the kill switch): read, switch (audited) |
+//! | `POST /v1/history` | writer | add retry records to the history, all or none (audited) |
 //! | `GET /v1/audit` | reader | every change, newest first |
 
 pub mod auth;
@@ -20,20 +24,27 @@ pub mod error;
 mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod recommender;
+pub mod remediation;
 pub mod routes;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use medic_core::clock::Clock;
+use medic_recommend::SearchSpaces;
+use medic_rules::RuleSet;
 use medic_store::Store;
 
 pub use auth::{Principal, Role, Tokens};
 pub use error::ApiError;
 pub use metrics::Metrics;
+pub use recommender::RecommendService;
+pub use remediation::RemediationPolicy;
 
 /// Request bodies larger than this are refused with 413 unless configured otherwise.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -51,10 +62,22 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// The rule packs that classify logs sent to `/v1/recommend`.
+    pub rules: Arc<RuleSet>,
+    /// The search spaces and the promoted model.
+    pub recommender: Arc<RecommendService>,
+    /// The guard-rails of `/v1/remediate` (defaults: 4 attempts, 10 patches per job a day, 2 recommendations
+    /// without a success).
+    pub policy: RemediationPolicy,
+    /// Shadow mode, the kill switch: `/v1/remediate` stores nothing and answers as the scheduler would without
+    /// medic. Off by default; the binary sets the initial value (`state.shadow.store(true, Ordering::SeqCst)`),
+    /// `PUT /v1/mode` switches it. Shared by every clone of the state.
+    pub shadow: Arc<AtomicBool>,
 }
 
 impl AppState {
-    /// A state over `store` with `tokens`, the default body limit and fresh metrics.
+    /// A state over `store` with `tokens`, the default body limit, fresh metrics, the built-in rule pack and the
+    /// built-in search spaces.
     pub fn new(store: Store, tokens: Tokens, clock: Arc<dyn Clock>) -> Self {
         AppState {
             store,
@@ -62,6 +85,13 @@ impl AppState {
             clock,
             metrics: Arc::new(Metrics::new()),
             body_limit: DEFAULT_BODY_LIMIT,
+            rules: Arc::new(
+                RuleSet::builtin()
+                    .expect("the built-in rule pack compiles (medic-rules' tests check it)"),
+            ),
+            recommender: Arc::new(RecommendService::new(SearchSpaces::built_in())),
+            policy: RemediationPolicy::default(),
+            shadow: Arc::new(AtomicBool::new(false)),
         }
     }
 }
@@ -83,6 +113,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/config/resolve", post(routes::config::resolve))
         .route("/v1/runs", post(routes::config::report_run))
+        .route("/v1/recommend", post(routes::recommend::recommend))
+        .route("/v1/remediate", post(routes::remediate::remediate))
+        .route("/v1/mode", get(routes::mode::show).put(routes::mode::set))
+        .route("/v1/history", post(routes::history::import))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -25,6 +25,24 @@ struct RouteLabels {
     route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabels {
+    /// `retry` or `do_not_retry`.
+    decision: String,
+    /// The optimiser or `heuristic`/`none`.
+    optimizer: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RemediationLabels {
+    /// `retry` or `do_not_retry`.
+    decision: String,
+    /// The guard-rail that stopped the retry, or `none`.
+    guard: String,
+    /// `true` in shadow mode, so that shadow decisions are told apart from acted-on ones.
+    shadow: String,
+}
+
 /// The server's metrics registry.
 pub struct Metrics {
     registry: Registry,
@@ -32,6 +50,9 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     patches_applied: Counter,
     patches_skipped: Counter,
+    recommendations: Family<DecisionLabels, Counter>,
+    recommendation_evaluations: Histogram,
+    remediations: Family<RemediationLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -79,19 +100,71 @@ impl Metrics {
             "Patches that matched a resolution but could not apply",
             patches_skipped.clone(),
         );
+        let recommendations = Family::<DecisionLabels, Counter>::default();
+        registry.register(
+            "recommendations",
+            "Recommendations by decision and optimiser",
+            recommendations.clone(),
+        );
+        let recommendation_evaluations = Histogram::new(
+            prometheus_client::metrics::histogram::exponential_buckets(1.0, 4.0, 10),
+        );
+        registry.register(
+            "recommendation_model_evaluations",
+            "Model evaluations per recommendation",
+            recommendation_evaluations.clone(),
+        );
+        let remediations = Family::<RemediationLabels, Counter>::default();
+        registry.register(
+            "remediations",
+            "Remediation decisions by decision, guard-rail and mode",
+            remediations.clone(),
+        );
         Metrics {
             registry,
             requests,
             latency,
             patches_applied,
             patches_skipped,
+            recommendations,
+            recommendation_evaluations,
+            remediations,
         }
+    }
+
+    /// Counts one remediation decision: retry or not, the guard-rail that stopped it (`None`: none did), and
+    /// whether it was made in shadow mode.
+    pub fn record_remediation(&self, retry: bool, guard: Option<&str>, shadow: bool) {
+        self.remediations
+            .get_or_create(&RemediationLabels {
+                decision: if retry { "retry" } else { "do_not_retry" }.to_owned(),
+                guard: guard.unwrap_or("none").to_owned(),
+                shadow: shadow.to_string(),
+            })
+            .inc();
     }
 
     /// Counts what one resolution applied and skipped.
     pub fn record_resolution(&self, applied: usize, skipped: usize) {
         self.patches_applied.inc_by(applied as u64);
         self.patches_skipped.inc_by(skipped as u64);
+    }
+
+    /// Counts one recommendation by decision and optimiser.
+    pub fn record_recommendation(&self, answer: &medic_recommend::Recommendation) {
+        self.recommendations
+            .get_or_create(&DecisionLabels {
+                decision: if answer.retry {
+                    "retry"
+                } else {
+                    "do_not_retry"
+                }
+                .to_owned(),
+                optimizer: answer.optimizer.clone(),
+            })
+            .inc();
+        self.recommendation_evaluations
+            .observe(answer.evaluations as f64);
     }
 
     /// The metrics in the Prometheus (OpenMetrics) text format.

@@ -19,6 +19,11 @@ use crate::routes;
         routes::patches::revoke,
         routes::config::resolve,
         routes::config::report_run,
+        routes::recommend::recommend,
+        routes::remediate::remediate,
+        routes::mode::show,
+        routes::mode::set,
+        routes::history::import,
     ),
     modifiers(&BearerAuth),
 )]

@@ -23,6 +23,9 @@ const ADMIN: &str = "admin-token-0123456789";
 struct TestApp {
     router: Router,
     clock: Arc<ManualClock>,
+    store: Store,
+    /// The state the router was built from, to build another over the same store (`reconfigured`).
+    state: AppState,
     _database: TestDatabase,
 }
 
@@ -41,13 +44,22 @@ impl TestApp {
         ] {
             tokens.add(name, role, token).expect("token");
         }
-        let mut state = AppState::new(store, tokens, clock.clone());
+        let mut state = AppState::new(store.clone(), tokens, clock.clone());
         state.body_limit = 64 * 1024;
         TestApp {
-            router: app(state),
+            router: app(state.clone()),
             clock,
+            store,
+            state,
             _database: database,
         }
+    }
+
+    /// The same store and clock behind a router whose state `change` has changed, as the binary would set it.
+    fn reconfigured(mut self, change: impl FnOnce(&mut AppState)) -> TestApp {
+        change(&mut self.state);
+        self.router = app(self.state.clone());
+        self
     }
 
     /// Sends a request; `body` is sent as JSON text.
@@ -143,6 +155,13 @@ both_backends!(
     expired_patches_stop_applying,
     changes_are_audited_with_the_tokens_name,
     health_metrics_and_openapi,
+    recommendations_use_the_promoted_model_once_there_is_one,
+    remediation_patches_the_job_when_a_configuration_can_help,
+    shadow_mode_stores_nothing_and_retries_as_without_medic,
+    a_run_stops_at_its_attempts,
+    the_daily_cap_counts_the_last_24_hours,
+    a_new_recommendation_supersedes_the_last_until_a_loop_stops_it,
+    history_is_stored_all_or_nothing_and_audited,
 );
 
 #[derive(Deserialize)]
@@ -513,8 +532,12 @@ async fn health_metrics_and_openapi(app: TestApp) {
             "/metrics",
             "/v1/audit",
             "/v1/config/resolve",
+            "/v1/history",
+            "/v1/mode",
             "/v1/patches",
             "/v1/patches/{id}",
+            "/v1/recommend",
+            "/v1/remediate",
             "/v1/runs"
         ]
     );
@@ -526,10 +549,698 @@ async fn health_metrics_and_openapi(app: TestApp) {
         "ResolveRequest",
         "CreatePatch",
         "ErrorBody",
+        "RemediateRequest",
+        "Remediation",
+        "Mode",
+        "HistoryImport",
     ] {
         assert!(
             document["components"]["schemas"].get(schema).is_some(),
             "no schema {schema}"
         );
     }
+}
+
+/// A small model of the synthetic fleet, trained once for every test that needs one.
+fn trained_model() -> &'static medic_model::TrainedModel {
+    static MODEL: std::sync::OnceLock<medic_model::TrainedModel> = std::sync::OnceLock::new();
+    MODEL.get_or_init(|| {
+        let records = medic_model::synthetic::generate(&Default::default(), 4_000);
+        let config = medic_model::TrainConfig {
+            max_epochs: 2,
+            ..Default::default()
+        };
+        medic_model::train(&records, &config, |_, _| {}).expect("train")
+    })
+}
+
+async fn recommendations_use_the_promoted_model_once_there_is_one(app: TestApp) {
+    let failed = json!({
+        "job": {"id": "etl.daily", "owner": "data-eng"},
+        "config": {"spark.executor.memory": "4g", "spark.executor.cores": "4", "spark.executor.instances": "10"},
+        "logs": [{"source": "stderr", "text": "INFO ok\njava.lang.OutOfMemoryError: Java heap space\n"}],
+        "input_bytes": 20_000_000_000u64,
+    });
+    // A new installation: the heuristics answer, and say so.
+    let (status, answer) = app
+        .call("POST", "/v1/recommend", None, Some(failed.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["category"], "executor_oom", "{answer}");
+    assert_eq!(answer["retry"], true);
+    assert_eq!(answer["optimizer"], "heuristic");
+    assert_eq!(answer["heuristic"], "heap_ladder");
+    assert_eq!(answer["config"]["spark.executor.memory"], "6144m");
+    assert!(answer.get("model_version").is_none());
+
+    // A user error is not a configuration problem, whatever the model.
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/v1/recommend",
+            None,
+            Some(json!({"job": {"id": "x"}, "config": {}, "category": "user_code_error"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["retry"], false);
+    assert_eq!(answer["optimizer"], "none");
+
+    // Once a model is promoted, the next request uses it.
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("medic-server-model")
+        .join(app.store.backend_name());
+    let _ = std::fs::remove_dir_all(&dir);
+    medic_model::save(&dir, trained_model(), None, datetime!(2026-11-22 10:00 UTC)).expect("save");
+    app.store
+        .register_model(
+            medic_store::NewModel {
+                version: "m-test".to_owned(),
+                artifact: dir.display().to_string(),
+                description: json!({}),
+            },
+            "test",
+        )
+        .await
+        .expect("register");
+    app.store
+        .promote_model("m-test", "test")
+        .await
+        .expect("promote");
+    let (status, answer) = app
+        .call("POST", "/v1/recommend", None, Some(failed.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["model_version"], "m-test", "{answer}");
+    assert_eq!(answer["optimizer"], "batched");
+    assert!(
+        answer["evaluations"].as_u64().unwrap_or(0) > 100,
+        "{answer}"
+    );
+    assert!(
+        answer["predicted"]["original"]["p_fail"].is_number(),
+        "{answer}"
+    );
+    assert!(answer["elapsed_ms"].as_f64().unwrap_or(f64::MAX) < 10_000.0);
+    if answer["retry"] == true {
+        assert!(
+            answer["predicted"]["recommended"]["p_fail"]
+                .as_f64()
+                .unwrap_or(1.0)
+                <= 0.2,
+            "{answer}"
+        );
+    }
+    // The Bayesian optimiser answers the same request within its deadline.
+    let mut bayesian = failed.clone();
+    bayesian["optimizer"] = json!("bayesian");
+    bayesian["deadline_ms"] = json!(2000);
+    let (status, answer) = app
+        .call("POST", "/v1/recommend", None, Some(bayesian))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["optimizer"], "bayesian");
+
+    // A model that cannot be loaded: the heuristics answer and the note says why.
+    std::fs::remove_file(dir.join("weights.safetensors")).expect("remove");
+    app.store
+        .register_model(
+            medic_store::NewModel {
+                version: "m-broken".to_owned(),
+                artifact: dir.display().to_string(),
+                description: json!({}),
+            },
+            "test",
+        )
+        .await
+        .expect("register");
+    app.store
+        .promote_model("m-broken", "test")
+        .await
+        .expect("promote");
+    let (status, answer) = app.call("POST", "/v1/recommend", None, Some(failed)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["optimizer"], "heuristic");
+    assert!(
+        answer["notes"]
+            .to_string()
+            .contains("m-broken could not be loaded"),
+        "{answer}"
+    );
+
+    let (_, metrics) = app.call("GET", "/metrics", None, None).await;
+    assert!(
+        metrics
+            .as_str()
+            .unwrap_or_default()
+            .contains(r#"medic_recommendations_total{decision="retry",optimizer="heuristic"}"#),
+        "{metrics}"
+    );
+}
+
+const HEAP_OOM: &str = "INFO ok\njava.lang.OutOfMemoryError: Java heap space\n";
+const CONTAINER_KILLED: &str = "WARN YarnAllocator: Container killed by YARN for exceeding physical memory limits. 5.5 GB of 5.5 GB physical memory used.\n";
+const PREEMPTED: &str = "WARN YarnAllocator: Container preempted by scheduler\n";
+const MISSING_TABLE: &str = "org.apache.spark.sql.AnalysisException: [TABLE_OR_VIEW_NOT_FOUND] The table or view `sales` cannot be found.\n";
+
+/// A `/v1/remediate` body for attempt `attempt` of job `rollup`, failed with `logs` and configured with `config`.
+fn failed_attempt(attempt: u32, config: Value, logs: &str) -> Value {
+    json!({
+        "job": {"id": "rollup", "workflow": "nightly", "owner": "data-eng"},
+        "attempt": attempt,
+        "config": config,
+        "logs": [{"source": "stderr", "text": logs}],
+    })
+}
+
+impl TestApp {
+    /// Asks for a remediation as the scheduler (writer) and expects an answer.
+    async fn remediate(&self, body: Value) -> Value {
+        let (status, answer) = self
+            .call("POST", "/v1/remediate", Some(WRITER), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer
+    }
+
+    /// The configuration `/v1/config/resolve` gives job `rollup` with `config` as its own, and the ids applied.
+    async fn resolved(&self, config: Value) -> (Value, Value) {
+        let (status, resolution) = self
+            .call(
+                "POST",
+                "/v1/config/resolve",
+                None,
+                Some(json!({"job": {"id": "rollup", "workflow": "nightly", "owner": "data-eng"}, "config": config})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{resolution}");
+        (resolution["config"].clone(), resolution["applied"].clone())
+    }
+
+    async fn patches(&self) -> Vec<Value> {
+        let (_, patches) = self.call("GET", "/v1/patches", None, None).await;
+        patches.as_array().cloned().unwrap_or_default()
+    }
+
+    async fn audit_actions(&self) -> Vec<(String, String)> {
+        let (_, audit) = self
+            .call("GET", "/v1/audit?limit=1000", Some(READER), None)
+            .await;
+        audit
+            .as_array()
+            .into_iter()
+            .flatten()
+            .rev()
+            .map(|entry| {
+                (
+                    entry["actor"].as_str().unwrap_or_default().to_owned(),
+                    entry["action"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+async fn remediation_patches_the_job_when_a_configuration_can_help(app: TestApp) {
+    // Each failure: the decision, whether a patch is stored, and what the classification says.
+    struct Case {
+        logs: &'static str,
+        category: &'static str,
+        retry: bool,
+        patched: bool,
+        recommended: bool,
+    }
+    let cases = [
+        Case {
+            logs: MISSING_TABLE,
+            category: "user_code_error",
+            retry: false,
+            patched: false,
+            recommended: false,
+        },
+        Case {
+            logs: PREEMPTED,
+            category: "transient_infra",
+            retry: true,
+            patched: false,
+            recommended: false,
+        },
+        Case {
+            logs: "INFO nothing anyone recognises\n",
+            category: "unclassified",
+            retry: true,
+            patched: false,
+            recommended: true,
+        },
+        Case {
+            logs: HEAP_OOM,
+            category: "executor_oom",
+            retry: true,
+            patched: true,
+            recommended: true,
+        },
+    ];
+    let config = json!({"spark.executor.memory": "4g", "spark.executor.cores": "4"});
+    for case in &cases {
+        let answer = app
+            .remediate(failed_attempt(1, config.clone(), case.logs))
+            .await;
+        assert_eq!(
+            answer["classification"]["category"], case.category,
+            "{answer}"
+        );
+        assert_eq!(answer["retry"], case.retry, "{answer}");
+        assert_eq!(answer["patch_id"].is_string(), case.patched, "{answer}");
+        assert_eq!(
+            answer["recommendation"].is_object(),
+            case.recommended,
+            "{answer}"
+        );
+        assert_eq!(
+            (answer["shadow"].clone(), answer["guard"].clone()),
+            (json!(false), Value::Null)
+        );
+        assert!(answer["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    }
+    // Only the heap error stored a patch: scoped to the job, until a success, by medic, saying why.
+    let patches = app.patches().await;
+    assert_eq!(patches.len(), 1, "{patches:?}");
+    let patch = &patches[0];
+    assert_eq!(patch["scope"], json!({"job": "rollup"}));
+    assert_eq!(patch["lifetime"], "until_success");
+    assert_eq!(patch["patch"], json!({"spark.executor.memory": "6144m"}));
+    assert_eq!(patch["provenance"]["created_by"], "medic");
+    assert_eq!(patch["provenance"]["classification"], "executor_oom");
+    assert!(
+        patch["provenance"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("heuristic heap_ladder")),
+        "{patch}"
+    );
+    assert_eq!(
+        app.audit_actions().await,
+        [("scheduler".to_owned(), "create".to_owned())]
+    );
+
+    // The next attempt gets it from the ConfigService; another job does not.
+    let (resolved, applied) = app.resolved(config.clone()).await;
+    assert_eq!(
+        resolved,
+        json!({"spark.executor.memory": "6144m", "spark.executor.cores": "4"})
+    );
+    assert_eq!(applied, json!([patch["id"]]));
+    let (_, other) = app
+        .call(
+            "POST",
+            "/v1/config/resolve",
+            None,
+            Some(json!({"job": {"id": "hourly"}, "config": config})),
+        )
+        .await;
+    assert_eq!(other["applied"], json!([]));
+
+    // A classification or a category given instead of logs decides alike; a named rule gives `restartable`.
+    let by_category = app
+        .remediate(json!({"job": {"id": "other"}, "attempt": 1, "config": {}, "category": "transient_infra", "rule": "yarn-container-preempted"}))
+        .await;
+    assert_eq!(by_category["retry"], true, "{by_category}");
+    assert_eq!(by_category["classification"]["restartable"], true);
+    let (_, metrics) = app.call("GET", "/metrics", None, None).await;
+    assert!(
+        metrics.as_str().unwrap_or_default().contains(
+            r#"medic_remediations_total{decision="do_not_retry",guard="none",shadow="false"} 1"#
+        ),
+        "{metrics}"
+    );
+}
+
+async fn shadow_mode_stores_nothing_and_retries_as_without_medic(app: TestApp) {
+    let (status, mode) = app.call("GET", "/v1/mode", None, None).await;
+    assert_eq!((status, mode), (StatusCode::OK, json!({"shadow": false})));
+    // Switching needs an admin.
+    for (token, expected) in [
+        (None, StatusCode::UNAUTHORIZED),
+        (Some(WRITER), StatusCode::FORBIDDEN),
+        (Some(ADMIN), StatusCode::OK),
+    ] {
+        let (status, answer) = app
+            .call("PUT", "/v1/mode", token, Some(json!({"shadow": true})))
+            .await;
+        assert_eq!(status, expected, "{answer}");
+    }
+    let (_, mode) = app.call("GET", "/v1/mode", None, None).await;
+    assert_eq!(mode, json!({"shadow": true}));
+
+    let config = json!({"spark.executor.memory": "4g"});
+    // A heap error is not restartable: without medic the scheduler gives up, and medic only says what it would do.
+    let answer = app
+        .remediate(failed_attempt(1, config.clone(), HEAP_OOM))
+        .await;
+    assert_eq!(answer["shadow"], true, "{answer}");
+    assert_eq!(answer["retry"], false, "{answer}");
+    assert_eq!(answer["patch_id"], Value::Null);
+    assert_eq!(
+        answer["recommendation"]["config"]["spark.executor.memory"],
+        "6144m"
+    );
+    let reason = answer["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("would have retried with a patch setting spark.executor.memory=6144m"),
+        "{reason}"
+    );
+    // A preemption is restartable: retried, even past the attempts guard medic would have applied.
+    let answer = app
+        .remediate(failed_attempt(4, config.clone(), PREEMPTED))
+        .await;
+    assert_eq!(
+        (answer["retry"].clone(), answer["guard"].clone()),
+        (json!(true), json!("attempts")),
+        "{answer}"
+    );
+    assert!(app.patches().await.is_empty(), "shadow mode stored a patch");
+    let (resolved, applied) = app.resolved(config.clone()).await;
+    assert_eq!((resolved, applied), (config.clone(), json!([])));
+
+    // Back on: medic acts again.
+    let (status, _) = app
+        .call(
+            "PUT",
+            "/v1/mode",
+            Some(ADMIN),
+            Some(json!({"shadow": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let answer = app
+        .remediate(failed_attempt(1, config.clone(), HEAP_OOM))
+        .await;
+    assert_eq!(
+        (answer["shadow"].clone(), answer["retry"].clone()),
+        (json!(false), json!(true))
+    );
+    assert!(answer["patch_id"].is_string(), "{answer}");
+
+    // Both switches are in the audit trail under the admin's name, with the mode before and after.
+    let (_, audit) = app
+        .call("GET", "/v1/audit?limit=10", Some(READER), None)
+        .await;
+    let switches: Vec<(&str, &Value)> = audit
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|entry| entry["action"] == "set_mode")
+        .map(|entry| {
+            (
+                entry["actor"].as_str().unwrap_or_default(),
+                &entry["detail"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        switches,
+        [
+            ("oncall", &json!({"shadow": false, "was_shadow": true})),
+            ("oncall", &json!({"shadow": true, "was_shadow": false})),
+        ]
+    );
+    let (_, metrics) = app.call("GET", "/metrics", None, None).await;
+    assert!(
+        metrics.as_str().unwrap_or_default().contains(
+            r#"medic_remediations_total{decision="retry",guard="attempts",shadow="true"} 1"#
+        ),
+        "{metrics}"
+    );
+
+    // The binary sets the mode a server starts in.
+    let app = app.reconfigured(|state| {
+        state.shadow = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    });
+    let (_, mode) = app.call("GET", "/v1/mode", None, None).await;
+    assert_eq!(mode, json!({"shadow": true}));
+}
+
+async fn a_run_stops_at_its_attempts(app: TestApp) {
+    let config = json!({"spark.executor.memory": "4g"});
+    let answer = app
+        .remediate(failed_attempt(4, config.clone(), HEAP_OOM))
+        .await;
+    assert_eq!(
+        (answer["retry"].clone(), answer["guard"].clone()),
+        (json!(false), json!("attempts")),
+        "{answer}"
+    );
+    assert_eq!(answer["recommendation"], Value::Null);
+    assert!(
+        answer["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("attempt 4") && r.contains("guard `attempts`")),
+        "{answer}"
+    );
+    // The scheduler's own limit, when lower, is the limit.
+    let mut lower = failed_attempt(2, config.clone(), PREEMPTED);
+    lower["max_attempts"] = json!(2);
+    let answer = app.remediate(lower).await;
+    assert_eq!(answer["guard"], "attempts", "{answer}");
+    assert_eq!(answer["retry"], false);
+    // A failure that is not retried anyway names no guard.
+    let answer = app
+        .remediate(failed_attempt(4, config.clone(), MISSING_TABLE))
+        .await;
+    assert_eq!(
+        (answer["retry"].clone(), answer["guard"].clone()),
+        (json!(false), Value::Null)
+    );
+    // A stricter policy, as the binary may set it.
+    let app = app.reconfigured(|state| state.policy.max_attempts_per_run = 2);
+    let answer = app
+        .remediate(failed_attempt(2, config.clone(), HEAP_OOM))
+        .await;
+    assert_eq!(answer["guard"], "attempts", "{answer}");
+    assert!(app.patches().await.is_empty());
+}
+
+async fn the_daily_cap_counts_the_last_24_hours(app: TestApp) {
+    let config = json!({"spark.executor.memory": "4g"});
+    // Ten failures, each fixed by medic's patch: no loop, but ten patches today.
+    for _ in 0..10 {
+        let answer = app
+            .remediate(failed_attempt(1, config.clone(), HEAP_OOM))
+            .await;
+        let patch_id = answer["patch_id"].clone();
+        assert!(patch_id.is_string(), "{answer}");
+        let (status, _) = app
+            .call(
+                "POST",
+                "/v1/runs",
+                Some(WRITER),
+                Some(
+                    json!({"job": {"id": "rollup"}, "applied": [patch_id], "outcome": "succeeded"}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        app.clock.advance(time::Duration::minutes(30));
+    }
+    let answer = app
+        .remediate(failed_attempt(1, config.clone(), HEAP_OOM))
+        .await;
+    assert_eq!(
+        (
+            answer["retry"].clone(),
+            answer["guard"].clone(),
+            answer["patch_id"].clone()
+        ),
+        (json!(false), json!("daily_cap"), Value::Null),
+        "{answer}"
+    );
+    // A plain retry counts against the cap too: the job has been retried enough today.
+    let answer = app
+        .remediate(failed_attempt(1, config.clone(), PREEMPTED))
+        .await;
+    assert_eq!(answer["guard"], "daily_cap", "{answer}");
+    // The first patch was stored at 10:00: it counts until 10:00 the next day.
+    app.clock
+        .advance(time::Duration::hours(19) - time::Duration::minutes(1));
+    let answer = app
+        .remediate(failed_attempt(1, config.clone(), HEAP_OOM))
+        .await;
+    assert_eq!(answer["guard"], "daily_cap", "{answer}");
+    app.clock.advance(time::Duration::minutes(1));
+    let answer = app
+        .remediate(failed_attempt(1, config.clone(), HEAP_OOM))
+        .await;
+    assert_eq!(
+        (answer["retry"].clone(), answer["guard"].clone()),
+        (json!(true), Value::Null),
+        "{answer}"
+    );
+    assert!(answer["patch_id"].is_string());
+    // Another job has its own count.
+    let mut other = failed_attempt(1, config, HEAP_OOM);
+    other["job"] = json!({"id": "hourly"});
+    assert_eq!(app.remediate(other).await["retry"], true);
+}
+
+async fn a_new_recommendation_supersedes_the_last_until_a_loop_stops_it(app: TestApp) {
+    let base = json!({"spark.executor.memory": "4g"});
+    // Attempt 1: the container was killed; medic raises the overhead.
+    let first = app
+        .remediate(failed_attempt(1, base.clone(), CONTAINER_KILLED))
+        .await;
+    assert_eq!(
+        first["classification"]["category"],
+        "container_memory_exceeded"
+    );
+    let first_id = first["patch_id"].as_str().expect("patch").to_owned();
+    let (config, applied) = app.resolved(base.clone()).await;
+    assert_eq!(applied, json!([first_id]));
+    assert_eq!(config["spark.executor.memoryOverhead"], "1536m", "{config}");
+
+    // Attempt 2, with that configuration, runs out of heap: a new patch replaces the first, and keeps its overhead.
+    let second = app
+        .remediate(failed_attempt(2, config.clone(), HEAP_OOM))
+        .await;
+    let second_id = second["patch_id"].as_str().expect("patch").to_owned();
+    assert!(
+        second["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains(&format!("supersedes {first_id}"))),
+        "{second}"
+    );
+    let (config, applied) = app.resolved(base.clone()).await;
+    assert_eq!(applied, json!([second_id]), "the patches stacked");
+    assert_eq!(
+        config,
+        json!({"spark.executor.memory": "6144m", "spark.executor.memoryOverhead": "1536m"})
+    );
+    let (_, first_now) = app
+        .call("GET", &format!("/v1/patches/{first_id}"), None, None)
+        .await;
+    assert_eq!(
+        (first_now["status"].clone(), first_now["version"].clone()),
+        (json!("superseded"), json!(2))
+    );
+    assert_eq!(
+        app.audit_actions().await,
+        [
+            ("scheduler".to_owned(), "create".to_owned()),
+            ("scheduler".to_owned(), "create".to_owned()),
+            ("scheduler".to_owned(), "supersede".to_owned()),
+        ]
+    );
+
+    // Attempt 3 fails again with medic's configuration: two recommendations without a success, no third bump.
+    let third = app
+        .remediate(failed_attempt(3, config.clone(), HEAP_OOM))
+        .await;
+    assert_eq!(
+        (
+            third["retry"].clone(),
+            third["guard"].clone(),
+            third["patch_id"].clone()
+        ),
+        (json!(false), json!("loop"), Value::Null),
+        "{third}"
+    );
+    assert!(
+        third["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("guard `loop`"))
+    );
+    // A failure that needs no new configuration is still retried.
+    let preempted = app
+        .remediate(failed_attempt(3, config.clone(), PREEMPTED))
+        .await;
+    assert_eq!(
+        (preempted["retry"].clone(), preempted["guard"].clone()),
+        (json!(true), Value::Null)
+    );
+
+    // A success with the second patch consumes it and ends the loop: the next failure is remediated again.
+    let (status, _) = app
+        .call(
+            "POST",
+            "/v1/runs",
+            Some(WRITER),
+            Some(json!({"job": {"id": "rollup"}, "applied": [second_id], "outcome": "succeeded"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let again = app.remediate(failed_attempt(1, base, HEAP_OOM)).await;
+    assert_eq!(
+        (again["retry"].clone(), again["guard"].clone()),
+        (json!(true), Value::Null),
+        "{again}"
+    );
+    let statuses: Vec<Value> = app
+        .patches()
+        .await
+        .iter()
+        .map(|patch| patch["status"].clone())
+        .collect();
+    assert_eq!(
+        statuses,
+        [json!("superseded"), json!("consumed"), json!("active")]
+    );
+}
+
+async fn history_is_stored_all_or_nothing_and_audited(app: TestApp) {
+    let records = json!([
+        {"job": {"id": "rollup", "cluster": "emr-1"}, "config": {"spark.executor.memory": "6144m"},
+         "failure_category": "executor_oom", "failure_rule": "jvm-oom-bare", "outcome": "succeeded",
+         "cost_dollars": 1.25, "runtime_seconds": 600.0, "at": "2026-11-21T10:00:00Z"},
+        {"job": {"id": "hourly"}, "config": {}, "failure_category": "unclassified", "outcome": "failed",
+         "cost_dollars": 0.5, "runtime_seconds": 60.5, "peak_memory_bytes": 1073741824u64,
+         "at": "2026-11-21T11:00:00.123456Z"}
+    ]);
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/v1/history",
+            Some(WRITER),
+            Some(json!({"records": records})),
+        )
+        .await;
+    assert_eq!((status, answer), (StatusCode::OK, json!({"stored": 2})));
+    let expected: Vec<medic_core::history::RetryRecord> =
+        serde_json::from_value(records.clone()).expect("records");
+    let stored = app
+        .store
+        .records(&medic_store::RecordFilter::default())
+        .await
+        .expect("records");
+    assert_eq!(stored, expected);
+
+    // One bad record: every problem reported, nothing stored.
+    let mut bad = records.clone();
+    bad[0]["cost_dollars"] = json!(-1.0);
+    bad[1]["job"]["id"] = json!(" ");
+    let (status, answer) = app
+        .call(
+            "POST",
+            "/v1/history",
+            Some(WRITER),
+            Some(json!({"records": bad})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["error"]["code"], "invalid_history");
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("record 1: `cost_dollars`")
+            && message.contains("record 2: the job id is empty"),
+        "{message}"
+    );
+    assert_eq!(app.store.record_count().await.expect("count"), 2);
+
+    let (_, audit) = app
+        .call("GET", "/v1/audit?limit=10", Some(READER), None)
+        .await;
+    assert_eq!(audit.as_array().map(Vec::len), Some(1), "{audit}");
+    assert_eq!(audit[0]["actor"], "scheduler");
+    assert_eq!(audit[0]["action"], "import_history");
+    assert_eq!(
+        audit[0]["detail"],
+        json!({"records": 2, "from": "2026-11-21T10:00:00Z", "until": "2026-11-21T11:00:00.123456Z"})
+    );
 }

@@ -23,6 +23,17 @@ impl Store {
     /// Adds `records` to the history in one transaction: all of them or, if any is invalid or the database
     /// fails, none. Returns how many were added. Times are kept to the microsecond.
     pub async fn add_records(&self, records: &[RetryRecord]) -> Result<u64> {
+        self.insert_records(records, None).await
+    }
+
+    /// Like [`Store::add_records`], with an audit entry (`import_history`: how many records, and their time range)
+    /// naming `actor`, in the same transaction: for imports that arrive over the API, where the trail must say who
+    /// fed the model's training data.
+    pub async fn import_records(&self, records: &[RetryRecord], actor: &str) -> Result<u64> {
+        self.insert_records(records, Some(actor)).await
+    }
+
+    async fn insert_records(&self, records: &[RetryRecord], audit_by: Option<&str>) -> Result<u64> {
         let problems: Vec<String> = records
             .iter()
             .enumerate()
@@ -80,6 +91,14 @@ impl Store {
                 });
                 insert.build().execute(&mut *tx).await?;
             }
+            if let Some(actor) = audit_by {
+                let detail = serde_json::json!({
+                    "records": rows.len(),
+                    "from": rows.iter().map(|row| row.at).min().and_then(rfc3339),
+                    "until": rows.iter().map(|row| row.at).max().and_then(rfc3339),
+                });
+                crate::audit_in(&mut tx, storable(self.clock.now()), actor, "import_history", None, &detail).await?;
+            }
             tx.commit().await?;
         });
         Ok(rows.len() as u64)
@@ -113,6 +132,12 @@ impl Store {
         });
         Ok(count.max(0) as u64)
     }
+}
+
+/// `at` as RFC 3339 text, for the audit trail (a time that cannot be written as such is left out).
+fn rfc3339(at: OffsetDateTime) -> Option<String> {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .ok()
 }
 
 /// Microseconds since 1970, the sortable form of a time in SQLite.

@@ -149,6 +149,7 @@ macro_rules! on_backend {
     };
 }
 
+mod events;
 mod history;
 mod models;
 

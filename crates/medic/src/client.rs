@@ -133,9 +133,81 @@ impl Target {
         }
     }
 
+    /// The recommendation for the failed run in `body` (the JSON of `POST /v1/recommend`). Against the database,
+    /// the promoted model is loaded here and `spaces` apply.
+    pub fn recommend(
+        &self,
+        body: Value,
+        spaces: medic_recommend::SearchSpaces,
+    ) -> anyhow::Result<medic_recommend::Recommendation> {
+        match self {
+            Target::Server { .. } => self.request("POST", "/v1/recommend", &[], Some(body)),
+            Target::Store { store, runtime } => {
+                // The same handler as the server's, over the database, so both paths answer alike.
+                let mut state = medic_server::AppState::new(
+                    store.clone(),
+                    medic_server::Tokens::new(),
+                    std::sync::Arc::new(SystemClock),
+                );
+                state.recommender =
+                    std::sync::Arc::new(medic_server::RecommendService::new(spaces));
+                runtime
+                    .block_on(medic_server::routes::recommend::answer(&state, body))
+                    .map_err(|error| match error {
+                        // The server hides internal details from clients; here the user is the operator.
+                        medic_server::ApiError::Internal(detail) => anyhow::anyhow!(detail),
+                        other => anyhow::anyhow!(other),
+                    })
+            }
+        }
+    }
+
+    /// Reports how a run that used `applied` ended, so that one-shot and until-success patches are consumed.
+    pub fn report_run(
+        &self,
+        job: &JobIdentity,
+        applied: &[String],
+        outcome: medic_core::RunOutcome,
+    ) -> anyhow::Result<()> {
+        match self {
+            Target::Server { .. } => {
+                let _: Value = self.request(
+                    "POST",
+                    "/v1/runs",
+                    &[],
+                    Some(json!({"job": job, "applied": applied, "outcome": outcome})),
+                )?;
+                Ok(())
+            }
+            Target::Store { store, runtime } => {
+                runtime.block_on(store.record_run(job, applied, outcome, LOCAL_ACTOR))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Adds records to the retry history (all or none).
+    pub fn add_history(&self, records: &[medic_core::history::RetryRecord]) -> anyhow::Result<()> {
+        match self {
+            Target::Server { .. } => {
+                let _: Value = self.request(
+                    "POST",
+                    "/v1/history",
+                    &[],
+                    Some(json!({"records": records})),
+                )?;
+                Ok(())
+            }
+            Target::Store { store, runtime } => {
+                runtime.block_on(store.add_records(records))?;
+                Ok(())
+            }
+        }
+    }
+
     /// Sends a request to the server and reads the answer as `T`; a refusal becomes an error with the server's
     /// code and message.
-    fn request<T: serde::de::DeserializeOwned>(
+    pub fn request<T: serde::de::DeserializeOwned>(
         &self,
         method: &str,
         path: &str,

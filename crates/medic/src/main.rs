@@ -8,6 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod client;
 mod cmd;
+mod remediator;
 
 use std::process::ExitCode;
 
@@ -45,6 +46,10 @@ enum Command {
     /// List, show and promote trained model versions.
     #[command(subcommand)]
     Model(cmd::model::Command),
+    /// Recommend the configuration of a failed run's retry, or say not to retry.
+    Recommend(cmd::recommend::Args),
+    /// Run a workflow to the end, retrying failed jobs with medic's decisions.
+    Run(cmd::run::Args),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +71,8 @@ fn main() -> ExitCode {
         Command::History(command) => cmd::history::run(command),
         Command::Train(args) => cmd::train::run(args),
         Command::Model(command) => cmd::model::run(command),
+        Command::Recommend(args) => cmd::recommend::run(args),
+        Command::Run(args) => cmd::run::run(args),
     };
     match result {
         Ok(code) => code,

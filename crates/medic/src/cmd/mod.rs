@@ -6,7 +6,9 @@ pub mod history;
 pub mod model;
 pub mod patch;
 mod plots;
+pub mod recommend;
 pub mod rules;
+pub mod run;
 pub mod serve;
 pub mod train;
 

@@ -28,6 +28,15 @@ pub struct Args {
     /// Refuse request bodies larger than this many bytes (413).
     #[arg(long, default_value_t = medic_server::DEFAULT_BODY_LIMIT, value_name = "BYTES")]
     max_body_bytes: usize,
+    /// The recommender's search spaces, policy and cluster limits (default: the built-in file).
+    #[arg(long, value_name = "FILE")]
+    spaces: Option<PathBuf>,
+    /// Start in shadow mode: medic classifies and recommends but stores no patch, and retries follow the rules
+    /// alone. `PUT /v1/mode` switches it at run time.
+    #[arg(long)]
+    shadow: bool,
+    #[command(flatten)]
+    rules: super::RulesArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -52,6 +61,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let token_count = tokens.len();
         let mut state = AppState::new(store, tokens, Arc::new(SystemClock));
         state.body_limit = args.max_body_bytes;
+        state.rules = Arc::new(args.rules.load()?);
+        if let Some(path) = &args.spaces {
+            let spaces = medic_recommend::SearchSpaces::from_yaml(
+                &super::read_text(path)?,
+                &path.display().to_string(),
+            )?;
+            state.recommender = Arc::new(medic_server::RecommendService::new(spaces));
+        }
+        state
+            .shadow
+            .store(args.shadow, std::sync::atomic::Ordering::SeqCst);
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -165,18 +165,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..PromotionPolicy::default()
     };
     let verdict = policy.judge(&metrics, current_metrics.as_ref());
-    runtime.block_on(store.register_model(
-        NewModel {
-            version: version.clone(),
-            artifact: dir.display().to_string(),
-            description: serde_json::json!({
-                "description": description,
-                "verdict": verdict,
-                "current_on_same_holdout": current_metrics,
-            }),
-        },
-        "medic train",
-    ))?;
+    runtime.block_on(
+        store.register_model(
+            NewModel {
+                version: version.clone(),
+                // Absolute, so that a server started elsewhere finds the model the registry names.
+                artifact: std::fs::canonicalize(&dir)
+                    .unwrap_or_else(|_| dir.clone())
+                    .display()
+                    .to_string(),
+                description: serde_json::json!({
+                    "description": description,
+                    "verdict": verdict,
+                    "current_on_same_holdout": current_metrics,
+                }),
+            },
+            "medic train",
+        ),
+    )?;
     if !verdict.promote {
         println!("not promoted: {}", verdict.reasons.join("; "));
     } else if args.no_promote {

@@ -1,0 +1,543 @@
+//! The recommendation: from a failed run to "retry with this configuration, for these predicted numbers" or "do
+//! not retry, because …".
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use medic_core::{Category, JobIdentity, SparkConf};
+use medic_model::{Predictor, RetryContext};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::evaluate::ModelEvaluator;
+use crate::heuristic::{self, Advice};
+use crate::optimize::{
+    Budget, Evaluated, Evaluator, Objective, OptimizerKind, Problem, Search, StopReason, optimize,
+};
+use crate::space::{ContainerCheck, Grid, SearchSpaces, Setting};
+
+/// What the recommender knows of a failed run: what a deployment knows, never the hidden truth.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FailedRun {
+    /// The job.
+    pub job: JobIdentity,
+    /// The configuration it failed with.
+    pub config: SparkConf,
+    /// The failure's category.
+    pub category: Category,
+    /// The rule that classified it.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// Whether the rule says a plain retry can help.
+    #[serde(default)]
+    pub restartable: Option<bool>,
+    /// Bytes of input, when known.
+    #[serde(default)]
+    pub input_bytes: Option<u64>,
+    /// Operators of the Spark plan, when known.
+    #[serde(default)]
+    pub plan_operators: Vec<String>,
+    /// What the failed attempt cost, in dollars, when known (else the model's cost of its configuration is the
+    /// reference).
+    #[serde(default)]
+    pub failed_cost: Option<f64>,
+}
+
+/// How to search.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Options {
+    /// Which optimiser.
+    pub optimizer: OptimizerKind,
+    /// The answer is due this long after the call; the search stops and answers with its best so far.
+    pub deadline: Duration,
+    /// At most this many model evaluations.
+    pub max_evaluations: usize,
+    /// Seed of the search.
+    pub seed: u64,
+    /// λ for this request (else the policy's for the job).
+    pub lambda: Option<f64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            optimizer: OptimizerKind::Batched,
+            deadline: Duration::from_millis(500),
+            max_evaluations: 20_000,
+            seed: 0x006d_6564_6963,
+            lambda: None,
+        }
+    }
+}
+
+/// One setting's change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Change {
+    /// The failed run's value (`null`: unset).
+    pub from: Option<String>,
+    /// The retry's value.
+    pub to: Option<String>,
+}
+
+/// The model's numbers for one configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Estimate {
+    /// Predicted probability that the retry fails.
+    pub p_fail: f64,
+    /// Predicted cost of the retry, in dollars.
+    pub cost: f64,
+    /// `p_fail + λ · cost / reference_cost`.
+    pub objective: f64,
+}
+
+/// The failed configuration's numbers and the recommended one's.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Predicted {
+    /// The configuration unchanged.
+    pub original: Estimate,
+    /// The recommended configuration (none when the answer is "do not retry").
+    pub recommended: Option<Estimate>,
+}
+
+/// Another feasible configuration on the trade-off curve (no other evaluated configuration is both cheaper and
+/// less likely to fail).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Alternative {
+    /// Its changes to the failed configuration.
+    pub changes: BTreeMap<String, Change>,
+    /// Its numbers.
+    pub predicted: Estimate,
+}
+
+/// The answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Recommendation {
+    /// Whether to retry.
+    pub retry: bool,
+    /// The retry's whole configuration (none when not retrying).
+    pub config: Option<SparkConf>,
+    /// What differs from the failed configuration.
+    pub changes: BTreeMap<String, Change>,
+    /// The model's numbers (none when a heuristic decided).
+    pub predicted: Option<Predicted>,
+    /// The λ used.
+    pub lambda: f64,
+    /// `batched`, `bayesian`, `exhaustive`, `heuristic`, or `none` (nothing to search).
+    pub optimizer: String,
+    /// Model evaluations made.
+    pub evaluations: usize,
+    /// Time taken, in milliseconds.
+    pub elapsed_ms: f64,
+    /// The model that decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
+    /// The heuristic that decided, when no model did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heuristic: Option<String>,
+    /// Other good configurations, cheapest first.
+    pub alternatives: Vec<Alternative>,
+    /// Why, for a person.
+    pub reason: String,
+    /// The failure's category.
+    pub category: Category,
+    /// Why the search stopped (none when nothing was searched).
+    #[serde(default)]
+    pub stopped_by: Option<StopReason>,
+    /// What else a person should know (settings the model cannot see, an unfinished search…).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// A promoted model and its version.
+#[derive(Clone, Debug)]
+pub struct ModelHandle {
+    /// The model.
+    pub predictor: Predictor,
+    /// Its registry version.
+    pub version: String,
+    /// Training records per failure category (empty: not known, every category is trusted).
+    pub trained_on: BTreeMap<Category, u64>,
+}
+
+/// Fewest training records of a category for the model to decide on it; below, the heuristics do.
+pub const MIN_CATEGORY_RECORDS: u64 = 200;
+
+/// Search spaces and, once one is promoted, the model.
+#[derive(Clone, Debug)]
+pub struct Recommender {
+    spaces: SearchSpaces,
+    model: Option<ModelHandle>,
+}
+
+/// Most alternatives listed.
+const ALTERNATIVES: usize = 3;
+
+impl Recommender {
+    /// A recommender with `spaces`, and a model if one is promoted.
+    pub fn new(spaces: SearchSpaces, model: Option<ModelHandle>) -> Self {
+        Recommender { spaces, model }
+    }
+
+    /// The spaces.
+    pub fn spaces(&self) -> &SearchSpaces {
+        &self.spaces
+    }
+
+    /// The model's version, if there is a model.
+    pub fn model_version(&self) -> Option<&str> {
+        self.model.as_ref().map(|m| m.version.as_str())
+    }
+
+    /// The answer for `run`.
+    pub fn recommend(&self, run: &FailedRun, options: &Options) -> Result<Recommendation, Error> {
+        let start = Instant::now();
+        if let Some(lambda) = options.lambda
+            && !(lambda.is_finite() && lambda >= 0.0)
+        {
+            return Err(Error::InvalidRequest(format!(
+                "lambda is {lambda}, expected a number ≥ 0"
+            )));
+        }
+        if let Some(cost) = run.failed_cost
+            && !(cost.is_finite() && cost >= 0.0)
+        {
+            return Err(Error::InvalidRequest(format!(
+                "failed_cost is {cost}, expected dollars ≥ 0"
+            )));
+        }
+        let lambda = options
+            .lambda
+            .unwrap_or_else(|| self.spaces.policy.lambda_for(&run.job));
+        let mut answer = Recommendation {
+            retry: false,
+            config: None,
+            changes: BTreeMap::new(),
+            predicted: None,
+            lambda,
+            optimizer: "none".to_owned(),
+            evaluations: 0,
+            elapsed_ms: 0.0,
+            model_version: None,
+            heuristic: None,
+            alternatives: Vec::new(),
+            reason: String::new(),
+            category: run.category,
+            stopped_by: None,
+            notes: Vec::new(),
+        };
+        if !run.category.is_memory_config() && run.category != Category::Unclassified {
+            answer.retry = run.restartable.unwrap_or(false);
+            answer.config = answer.retry.then(|| run.config.clone());
+            answer.reason = format!(
+                "a {} error is not a configuration problem: {}",
+                run.category,
+                if answer.retry {
+                    "its rule says a plain retry can help, so retry unchanged"
+                } else {
+                    "no Spark setting fixes it and its rule says a retry does not help"
+                }
+            );
+            return Ok(finish(answer, start));
+        }
+
+        let limits = self.spaces.limits_for(run.job.cluster.as_deref());
+        let advice = heuristic::advise(run.category, run.rule.as_deref(), &run.config, limits);
+        let Some(model) = &self.model else {
+            return Ok(finish(
+                heuristic_answer(answer, run, advice, "no promoted model yet"),
+                start,
+            ));
+        };
+        let seen = model.trained_on.get(&run.category).copied().unwrap_or(0);
+        if !model.trained_on.is_empty() && seen < MIN_CATEGORY_RECORDS {
+            let why = format!(
+                "the model was trained on {seen} {} failure(s), fewer than {MIN_CATEGORY_RECORDS}",
+                run.category
+            );
+            return Ok(finish(heuristic_answer(answer, run, advice, &why), start));
+        }
+        let settings = self.spaces.settings_for(run.category);
+        let (visible, blind): (Vec<&Setting>, Vec<&Setting>) = settings.iter().partition(|s| {
+            model
+                .predictor
+                .spec()
+                .encode_setting(&s.key, None)
+                .is_some()
+        });
+        if !settings.is_empty() && visible.is_empty() {
+            return Ok(finish(
+                heuristic_answer(
+                    answer,
+                    run,
+                    advice,
+                    "the model has no input for any setting of this category's space",
+                ),
+                start,
+            ));
+        }
+        // Settings the model cannot see are not searched (it would answer the same for every value): they take
+        // the heuristic's value when it changes them, else stay as they were.
+        let mut base = run.config.clone();
+        for setting in &blind {
+            let heuristic_value = advice.config.as_ref().and_then(|c| c.get(&setting.key));
+            if let Some(value) = heuristic_value
+                && run.config.get(&setting.key) != Some(value)
+            {
+                base.set(setting.key.clone(), value.to_owned());
+                answer.notes.push(format!(
+                    "{} is not a model input: set by the {} heuristic",
+                    setting.key, advice.name
+                ));
+            } else {
+                answer.notes.push(format!(
+                    "{} is not a model input: left unchanged",
+                    setting.key
+                ));
+            }
+        }
+        let visible: Vec<Setting> = visible.into_iter().cloned().collect();
+        let grid = Grid::new(&visible, &base);
+        let context = RetryContext {
+            job: run.job.clone(),
+            failure_category: run.category,
+            failure_rule: run.rule.clone(),
+            input_bytes: run.input_bytes,
+            plan_operators: run.plan_operators.clone(),
+        };
+        let mut evaluator = ModelEvaluator::new(&model.predictor, &context, &base, &grid)?;
+        let original = evaluator.original()?;
+        let policy = &self.spaces.policy;
+        let objective = Objective {
+            lambda,
+            reference_cost: run
+                .failed_cost
+                .filter(|cost| *cost > 0.0)
+                .unwrap_or(f64::from(original.cost_dollars)),
+            p_max: policy.p_max,
+            max_cost: policy.max_cost_ratio * f64::from(original.cost_dollars),
+        };
+        let original_estimate = estimate(&objective, &original);
+        answer.model_version = Some(model.version.clone());
+        answer.predicted = Some(Predicted {
+            original: original_estimate,
+            recommended: None,
+        });
+        answer.evaluations = 1;
+
+        if grid.dimensions.is_empty() && run.category == Category::Unclassified {
+            let threshold = policy.unclassified_p_fail_threshold;
+            answer.retry = original_estimate.p_fail < threshold;
+            if answer.retry {
+                answer.config = Some(base.clone());
+                answer.changes = changes(&run.config, &base);
+                if let Some(predicted) = &mut answer.predicted {
+                    predicted.recommended = Some(original_estimate);
+                }
+            }
+            answer.reason = format!(
+                "unclassified error: the unchanged configuration fails again with P = {:.3} ({} the threshold {threshold}): {}",
+                original_estimate.p_fail,
+                if answer.retry { "below" } else { "at or above" },
+                if answer.retry {
+                    "retry unchanged"
+                } else {
+                    "do not retry"
+                }
+            );
+            return Ok(finish(answer, start));
+        }
+
+        let check = ContainerCheck::new(&base, limits);
+        let budget = Budget {
+            deadline: Some(start + options.deadline),
+            max_evaluations: options.max_evaluations.max(1),
+            seed: options.seed,
+        };
+        let evaluator: &mut dyn Evaluator = &mut evaluator;
+        let search = optimize(
+            options.optimizer,
+            Problem::new(&grid, &check, objective, budget, evaluator),
+        )?;
+        answer.optimizer = options.optimizer.as_str().to_owned();
+        answer.evaluations += search.evaluated.len();
+        answer.stopped_by = Some(search.stop);
+        if search.stop == StopReason::Deadline {
+            answer.notes.push(format!(
+                "the deadline ({} ms) ended the search: this is the best configuration found by then",
+                options.deadline.as_millis()
+            ));
+        }
+        decide(&mut answer, run, &base, &grid, &objective, &search);
+        Ok(finish(answer, start))
+    }
+}
+
+fn finish(mut answer: Recommendation, start: Instant) -> Recommendation {
+    answer.elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
+    answer
+}
+
+fn estimate(objective: &Objective, prediction: &medic_model::Prediction) -> Estimate {
+    Estimate {
+        p_fail: f64::from(prediction.p_fail),
+        cost: f64::from(prediction.cost_dollars),
+        objective: objective.value(prediction),
+    }
+}
+
+fn heuristic_answer(
+    mut answer: Recommendation,
+    run: &FailedRun,
+    advice: Advice,
+    why: &str,
+) -> Recommendation {
+    answer.optimizer = "heuristic".to_owned();
+    answer.heuristic = Some(advice.name.to_owned());
+    answer.retry = advice.config.is_some();
+    if let Some(config) = &advice.config {
+        answer.changes = changes(&run.config, config);
+    }
+    answer.config = advice.config;
+    answer.reason = format!("{why}; heuristic {}: {}", advice.name, advice.reason);
+    answer
+}
+
+/// Fills in the decision from a finished search.
+fn decide(
+    answer: &mut Recommendation,
+    run: &FailedRun,
+    base: &SparkConf,
+    grid: &Grid,
+    objective: &Objective,
+    search: &Search,
+) {
+    let describe =
+        |evaluated: &Evaluated| changes(&run.config, &grid.config(base, &evaluated.point));
+    match search.best() {
+        Some(best) => {
+            let config = grid.config(base, &best.point);
+            let recommended = estimate(objective, &best.prediction);
+            answer.retry = true;
+            answer.changes = changes(&run.config, &config);
+            answer.config = Some(config);
+            if let Some(predicted) = &mut answer.predicted {
+                predicted.recommended = Some(recommended);
+            }
+            answer.reason = format!(
+                "retry with {}: predicted P(fail) {:.3} and cost ${:.4} (unchanged: {:.3} and ${:.4}), the lowest P(fail) + {} × cost / ${:.4} of {} configurations searched",
+                describe_changes(&answer.changes),
+                recommended.p_fail,
+                recommended.cost,
+                answer.predicted.map_or(f64::NAN, |p| p.original.p_fail),
+                answer.predicted.map_or(f64::NAN, |p| p.original.cost),
+                answer.lambda,
+                objective.reference_cost,
+                search.evaluated.len(),
+            );
+            answer.alternatives = pareto(search, best)
+                .into_iter()
+                .map(|e| Alternative {
+                    changes: describe(e),
+                    predicted: estimate(objective, &e.prediction),
+                })
+                .collect();
+        }
+        None => {
+            answer.retry = false;
+            let closest = search
+                .closest()
+                .map(|e| {
+                    format!(
+                        "; the closest, {}, has P(fail) {:.3} and cost ${:.4}",
+                        describe_changes(&describe(e)),
+                        e.prediction.p_fail,
+                        e.prediction.cost_dollars
+                    )
+                })
+                .unwrap_or_default();
+            answer.reason = format!(
+                "do not retry: no configuration within the space and the cluster's limits has P(fail) ≤ {} and cost ≤ ${:.4} ({} configurations searched){closest}",
+                objective.p_max,
+                objective.max_cost,
+                search.evaluated.len(),
+            );
+        }
+    }
+}
+
+/// Up to [`ALTERNATIVES`] feasible points of the Pareto front of (cost, P(fail)) other than `best`, spread along
+/// it, cheapest first.
+fn pareto<'s>(search: &'s Search, best: &Evaluated) -> Vec<&'s Evaluated> {
+    let mut feasible: Vec<&Evaluated> = search.evaluated.iter().filter(|e| e.feasible).collect();
+    feasible.sort_by(|a, b| {
+        a.prediction
+            .cost_dollars
+            .total_cmp(&b.prediction.cost_dollars)
+            .then(a.prediction.p_fail.total_cmp(&b.prediction.p_fail))
+    });
+    let mut front: Vec<&Evaluated> = Vec::new();
+    for e in feasible {
+        if front
+            .last()
+            .is_none_or(|last| e.prediction.p_fail < last.prediction.p_fail)
+        {
+            front.push(e);
+        }
+    }
+    front.retain(|e| e.point != best.point);
+    if front.len() <= ALTERNATIVES {
+        return front;
+    }
+    // Evenly spaced picks, always including both ends.
+    (0..ALTERNATIVES)
+        .map(|i| front[i * (front.len() - 1) / (ALTERNATIVES - 1)])
+        .collect()
+}
+
+/// The settings that differ between `from` and `to`.
+pub fn changes(from: &SparkConf, to: &SparkConf) -> BTreeMap<String, Change> {
+    let keys: std::collections::BTreeSet<&String> = from.0.keys().chain(to.0.keys()).collect();
+    keys.into_iter()
+        .filter_map(|key| {
+            let (a, b) = (from.get(key), to.get(key));
+            (a != b).then(|| {
+                (
+                    key.clone(),
+                    Change {
+                        from: a.map(str::to_owned),
+                        to: b.map(str::to_owned),
+                    },
+                )
+            })
+        })
+        .collect()
+}
+
+fn describe_changes(changes: &BTreeMap<String, Change>) -> String {
+    if changes.is_empty() {
+        return "the configuration unchanged".to_owned();
+    }
+    changes
+        .iter()
+        .map(|(key, change)| {
+            format!(
+                "{key} {} → {}",
+                change.from.as_deref().unwrap_or("(unset)"),
+                change.to.as_deref().unwrap_or("(unset)")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,651 @@
+//! Search spaces: per failure category, the Spark settings a retry may change and the values each may take; the
+//! decision policy (λ, feasibility) and the clusters' limits. Read from YAML that users edit
+//! (`spaces/spark.yaml` is the built-in file).
+
+use std::collections::BTreeMap;
+
+use medic_core::units::{SizeUnit, parse_size};
+use medic_core::{Category, JobIdentity, SparkConf};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// The built-in spaces file.
+pub const BUILT_IN: &str = include_str!("../spaces/spark.yaml");
+
+/// Largest number of values one setting may take (a finer grid only slows the search).
+pub const MAX_LEVELS: usize = 4096;
+
+/// Everything the recommender is configured with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSpaces {
+    /// λ, feasibility thresholds.
+    pub policy: Policy,
+    /// Limits per cluster; `default` for the others.
+    pub clusters: BTreeMap<String, Limits>,
+    /// The settings each category may change. A category not listed changes nothing.
+    pub categories: BTreeMap<Category, Vec<Setting>>,
+}
+
+/// How the objective trades failure against cost, and what is feasible.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Weight of the relative cost in `P(fail) + λ · cost / reference_cost`.
+    pub lambda: f64,
+    /// λ per job owner (overrides `lambda`).
+    #[serde(default)]
+    pub lambda_by_owner: BTreeMap<String, f64>,
+    /// λ per job id (overrides the owner's).
+    #[serde(default)]
+    pub lambda_by_job: BTreeMap<String, f64>,
+    /// Highest acceptable predicted P(fail) of a retry.
+    pub p_max: f64,
+    /// Highest acceptable predicted cost, as a multiple of the unchanged configuration's.
+    pub max_cost_ratio: f64,
+    /// Unclassified errors: at or above this predicted P(fail) of the unchanged configuration, do not retry.
+    pub unclassified_p_fail_threshold: f64,
+}
+
+impl Policy {
+    /// λ for `job`: its own, else its owner's, else the default.
+    pub fn lambda_for(&self, job: &JobIdentity) -> f64 {
+        self.lambda_by_job
+            .get(&job.id)
+            .or_else(|| {
+                job.owner
+                    .as_ref()
+                    .and_then(|owner| self.lambda_by_owner.get(owner))
+            })
+            .copied()
+            .unwrap_or(self.lambda)
+    }
+}
+
+/// What one cluster grants.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// The largest container, heap plus overhead, in MiB (executors and driver alike).
+    pub max_container_mib: u64,
+    /// The most cores one executor may have.
+    pub max_executor_cores: u32,
+}
+
+/// One setting a category may change. Fields are checked by [`SearchSpaces::problems`]: an integer needs `min`,
+/// `max` and `step` (whole numbers), a continuous setting `min`, `max` and `step`, a choice `values`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Setting {
+    /// The Spark key.
+    pub key: String,
+    /// How its values are described.
+    #[serde(rename = "type")]
+    pub kind: SettingKind,
+    /// `mib` for memory sizes (written `<n>m`), `count` for plain numbers (integers only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<IntegerUnit>,
+    /// Smallest value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Largest value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Distance between values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<f64>,
+    /// The values of a choice, as written (YAML numbers are taken as their text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<Scalar>>,
+    /// The retry never gets less of it than the failed run had.
+    #[serde(default)]
+    pub never_below_original: bool,
+}
+
+/// How a setting's values are described.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingKind {
+    /// Whole numbers from `min` to `max` in steps of `step`.
+    Integer,
+    /// Numbers from `min` to `max` in steps of `step` (the optimisers search the grid of steps).
+    Continuous,
+    /// The listed values.
+    Choice,
+}
+
+/// The unit of an integer setting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegerUnit {
+    /// A plain number.
+    #[default]
+    Count,
+    /// A memory size in MiB, written `<n>m` (Spark's unit rules read it back exactly).
+    Mib,
+}
+
+/// A YAML scalar taken as text: `200` and `"200"` are the same value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// Text.
+    Text(String),
+    /// A whole number.
+    Integer(i64),
+    /// A number with a fraction.
+    Float(f64),
+}
+
+impl Scalar {
+    /// The value as Spark reads it.
+    pub fn text(&self) -> String {
+        match self {
+            Scalar::Text(text) => text.clone(),
+            Scalar::Integer(n) => n.to_string(),
+            Scalar::Float(x) => x.to_string(),
+        }
+    }
+}
+
+impl SearchSpaces {
+    /// The built-in spaces.
+    pub fn built_in() -> Self {
+        match Self::from_yaml(BUILT_IN, "built-in spaces") {
+            Ok(spaces) => spaces,
+            // The built-in file is checked by a unit test; this branch cannot be reached by a release.
+            Err(error) => unreachable!("the built-in search spaces are invalid: {error}"),
+        }
+    }
+
+    /// Reads and checks a spaces file. `origin` names it in errors. Every problem is reported, not just the first.
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Self, Error> {
+        let spaces: SearchSpaces =
+            serde_saphyr::from_str(text).map_err(|error| Error::InvalidSpaces {
+                origin: origin.to_owned(),
+                problems: vec![error.to_string()],
+            })?;
+        let problems = spaces.problems();
+        if problems.is_empty() {
+            Ok(spaces)
+        } else {
+            Err(Error::InvalidSpaces {
+                origin: origin.to_owned(),
+                problems,
+            })
+        }
+    }
+
+    /// Every reason this configuration cannot be used.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let policy = &self.policy;
+        let lambdas = std::iter::once(("policy.lambda".to_owned(), policy.lambda))
+            .chain(
+                policy
+                    .lambda_by_owner
+                    .iter()
+                    .map(|(k, v)| (format!("policy.lambda_by_owner.{k}"), *v)),
+            )
+            .chain(
+                policy
+                    .lambda_by_job
+                    .iter()
+                    .map(|(k, v)| (format!("policy.lambda_by_job.{k}"), *v)),
+            );
+        for (name, lambda) in lambdas {
+            if !(lambda.is_finite() && lambda >= 0.0) {
+                problems.push(format!("{name} is {lambda}, expected a number ≥ 0"));
+            }
+        }
+        for (name, p) in [
+            ("policy.p_max", policy.p_max),
+            (
+                "policy.unclassified_p_fail_threshold",
+                policy.unclassified_p_fail_threshold,
+            ),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                problems.push(format!("{name} is {p}, expected a probability (0 to 1)"));
+            }
+        }
+        if !(policy.max_cost_ratio.is_finite() && policy.max_cost_ratio > 0.0) {
+            problems.push(format!(
+                "policy.max_cost_ratio is {}, expected a number > 0",
+                policy.max_cost_ratio
+            ));
+        }
+        if !self.clusters.contains_key("default") {
+            problems
+                .push("clusters: no `default` entry (the limits of unlisted clusters)".to_owned());
+        }
+        for (name, limits) in &self.clusters {
+            if limits.max_container_mib < 512 {
+                problems.push(format!(
+                    "clusters.{name}.max_container_mib is {}, expected at least 512",
+                    limits.max_container_mib
+                ));
+            }
+            if limits.max_executor_cores == 0 {
+                problems.push(format!("clusters.{name}.max_executor_cores is 0"));
+            }
+        }
+        for (category, settings) in &self.categories {
+            let mut seen = std::collections::BTreeSet::new();
+            for setting in settings {
+                let at = format!("categories.{category}.{}", setting.key);
+                if !setting.key.starts_with("spark.") {
+                    problems.push(format!(
+                        "{at}: not a Spark key (Spark ignores keys outside `spark.`)"
+                    ));
+                }
+                if !seen.insert(&setting.key) {
+                    problems.push(format!("{at}: listed twice"));
+                }
+                if let Err(problem) = levels(setting) {
+                    problems.push(format!("{at}: {problem}"));
+                }
+            }
+        }
+        problems
+    }
+
+    /// The limits of `cluster` (or the default ones).
+    pub fn limits_for(&self, cluster: Option<&str>) -> Limits {
+        cluster
+            .and_then(|name| self.clusters.get(name))
+            .or_else(|| self.clusters.get("default"))
+            .copied()
+            .unwrap_or(Limits {
+                max_container_mib: 65536,
+                max_executor_cores: 16,
+            })
+    }
+
+    /// The settings `category` may change (none when it is not listed).
+    pub fn settings_for(&self, category: Category) -> &[Setting] {
+        self.categories.get(&category).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// One setting's allowed values, as text and as a number for comparisons (MiB for sizes; `None` for a choice
+/// that is not a number).
+fn levels(setting: &Setting) -> Result<Vec<(String, Option<f64>)>, String> {
+    let misplaced: Vec<&str> = match setting.kind {
+        SettingKind::Integer => [("values", setting.values.is_some())].to_vec(),
+        SettingKind::Continuous => [
+            ("values", setting.values.is_some()),
+            ("unit", setting.unit.is_some()),
+        ]
+        .to_vec(),
+        SettingKind::Choice => [
+            ("unit", setting.unit.is_some()),
+            ("min", setting.min.is_some()),
+            ("max", setting.max.is_some()),
+            ("step", setting.step.is_some()),
+        ]
+        .to_vec(),
+    }
+    .into_iter()
+    .filter_map(|(name, present)| present.then_some(name))
+    .collect();
+    if !misplaced.is_empty() {
+        return Err(format!(
+            "`{}` does not apply to a {:?} setting",
+            misplaced.join("`, `"),
+            setting.kind
+        )
+        .to_lowercase());
+    }
+    if setting.kind == SettingKind::Choice {
+        let values = setting.values.as_deref().unwrap_or_default();
+        if values.is_empty() {
+            return Err("a choice with no values".to_owned());
+        }
+        if values.len() > MAX_LEVELS {
+            return Err(format!("more than {MAX_LEVELS} values"));
+        }
+        let texts: Vec<String> = values.iter().map(Scalar::text).collect();
+        let mut unique = texts.clone();
+        unique.sort();
+        unique.dedup();
+        if unique.len() != texts.len() {
+            return Err("a value is listed twice".to_owned());
+        }
+        return Ok(texts
+            .into_iter()
+            .map(|text| {
+                let number = number_of(&text);
+                (text, number)
+            })
+            .collect());
+    }
+    let (Some(min), Some(max), Some(step)) = (setting.min, setting.max, setting.step) else {
+        return Err("needs `min`, `max` and `step`".to_owned());
+    };
+    if !(min.is_finite()
+        && max.is_finite()
+        && step.is_finite()
+        && step > 0.0
+        && min <= max
+        && min >= 0.0)
+    {
+        return Err(format!(
+            "min {min}, max {max}, step {step}: expected finite numbers, 0 ≤ min ≤ max and step > 0"
+        ));
+    }
+    let count = ((max - min) / step + 1e-9).floor() as usize + 1;
+    if count > MAX_LEVELS {
+        return Err(format!(
+            "{count} values, more than {MAX_LEVELS}: use a larger step"
+        ));
+    }
+    if setting.kind == SettingKind::Integer {
+        if [min, max, step].iter().any(|x| x.fract() != 0.0) {
+            return Err(format!(
+                "min {min}, max {max}, step {step}: expected whole numbers"
+            ));
+        }
+        let unit = setting.unit.unwrap_or_default();
+        return Ok((0..count)
+            .map(|i| {
+                let n = (min + i as f64 * step) as u64;
+                let text = match unit {
+                    IntegerUnit::Count => n.to_string(),
+                    IntegerUnit::Mib => format!("{n}m"),
+                };
+                (text, Some(n as f64))
+            })
+            .collect());
+    }
+    // Written with the step's decimals, so that 0.4 + 3 × 0.05 reads `0.55`, not `0.5500000000000001`.
+    let decimals = decimals_of(step);
+    Ok((0..count)
+        .map(|i| {
+            let x = min + i as f64 * step;
+            let text = format!("{x:.decimals$}");
+            let value = text.parse::<f64>().unwrap_or(x);
+            (text, Some(value))
+        })
+        .collect())
+}
+
+fn decimals_of(step: f64) -> usize {
+    (0..=9)
+        .find(|&d| {
+            let scaled = step * 10f64.powi(d as i32);
+            (scaled - scaled.round()).abs() < 1e-9
+        })
+        .unwrap_or(9)
+}
+
+/// A value's number for comparisons: sizes in MiB, plain numbers as they are.
+fn number_of(text: &str) -> Option<f64> {
+    let trimmed = text.trim();
+    if let Ok(x) = trimmed.parse::<f64>() {
+        return x.is_finite().then_some(x);
+    }
+    parse_size(trimmed, SizeUnit::Mib)
+        .ok()
+        .map(|bytes| bytes as f64 / (1u64 << 20) as f64)
+}
+
+/// One searched setting of one recommendation: its allowed values after the failed run's floor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dimension {
+    /// The Spark key.
+    pub key: String,
+    /// The values as text.
+    pub texts: Vec<String>,
+    /// The values as numbers (MiB for sizes), when they are numbers.
+    pub numbers: Vec<Option<f64>>,
+}
+
+/// The space of one recommendation: the category's settings, each cut to the values allowed for this failed run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grid {
+    /// The searched settings.
+    pub dimensions: Vec<Dimension>,
+}
+
+/// A point of a [`Grid`]: one value index per dimension.
+pub type Point = Vec<u16>;
+
+impl Grid {
+    /// The grid of `settings` for a run that failed with `original`. A `never_below_original` setting loses the
+    /// values below the original's (a setting with no value left is not searched: the run already had more).
+    pub fn new(settings: &[Setting], original: &SparkConf) -> Grid {
+        let dimensions = settings
+            .iter()
+            .filter_map(|setting| {
+                let levels = levels(setting).ok()?;
+                let floor = setting
+                    .never_below_original
+                    .then(|| original.get(&setting.key).and_then(number_of))
+                    .flatten();
+                let (texts, numbers): (Vec<String>, Vec<Option<f64>>) = levels
+                    .into_iter()
+                    .filter(|(_, number)| match (floor, number) {
+                        (Some(floor), Some(number)) => *number >= floor,
+                        _ => true,
+                    })
+                    .unzip();
+                (!texts.is_empty()).then(|| Dimension {
+                    key: setting.key.clone(),
+                    texts,
+                    numbers,
+                })
+            })
+            .collect();
+        Grid { dimensions }
+    }
+
+    /// Number of points.
+    pub fn size(&self) -> u128 {
+        self.dimensions
+            .iter()
+            .map(|d| d.texts.len() as u128)
+            .product()
+    }
+
+    /// The configuration of `point`: `original` with the searched settings replaced. A value equal to the
+    /// original's (`2048m` for `2g`) keeps the original's text, so that it is not reported as a change.
+    pub fn config(&self, original: &SparkConf, point: &[u16]) -> SparkConf {
+        let mut config = original.clone();
+        for (dimension, &level) in self.dimensions.iter().zip(point) {
+            let Some(text) = dimension.texts.get(usize::from(level)) else {
+                continue;
+            };
+            let number = dimension.numbers.get(usize::from(level)).copied().flatten();
+            let unchanged = original.get(&dimension.key).is_some_and(|current| {
+                current == text || (number.is_some() && number_of(current) == number)
+            });
+            if !unchanged {
+                config.set(dimension.key.clone(), text.clone());
+            }
+        }
+        config
+    }
+
+    /// The point whose values are nearest `config`'s (by number where both are numbers, else by text), for
+    /// starting a search where the failed run was.
+    pub fn nearest(&self, config: &SparkConf) -> Point {
+        self.dimensions
+            .iter()
+            .map(|dimension| {
+                let Some(text) = config.get(&dimension.key) else {
+                    return 0;
+                };
+                if let Some(i) = dimension.texts.iter().position(|t| t == text) {
+                    return i as u16;
+                }
+                let Some(target) = number_of(text) else {
+                    return 0;
+                };
+                dimension
+                    .numbers
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, n)| n.map(|n| (i, (n - target).abs())))
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                    .map_or(0, |(i, _)| i as u16)
+            })
+            .collect()
+    }
+}
+
+/// The resources of a configuration that the cluster limits bound, read once per recommendation so that checking a
+/// candidate costs a few comparisons.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ContainerCheck {
+    limits: Limits,
+    executor_heap: f64,
+    executor_overhead: Option<f64>,
+    executor_cores: f64,
+    driver_heap: f64,
+    driver_overhead: Option<f64>,
+}
+
+const EXECUTOR_MEMORY: &str = "spark.executor.memory";
+const EXECUTOR_OVERHEAD: &str = "spark.executor.memoryOverhead";
+const EXECUTOR_CORES: &str = "spark.executor.cores";
+const DRIVER_MEMORY: &str = "spark.driver.memory";
+const DRIVER_OVERHEAD: &str = "spark.driver.memoryOverhead";
+
+/// Spark's overhead when none is set: 10 % of the heap, at least 384 MiB.
+pub fn default_overhead_mib(heap_mib: f64) -> f64 {
+    (0.1 * heap_mib).max(384.0)
+}
+
+impl ContainerCheck {
+    /// The check of candidates derived from `original` under `limits`.
+    pub fn new(original: &SparkConf, limits: Limits) -> Self {
+        let mib = |key: &str| original.get(key).and_then(number_of);
+        ContainerCheck {
+            limits,
+            executor_heap: mib(EXECUTOR_MEMORY).unwrap_or(1024.0),
+            executor_overhead: mib(EXECUTOR_OVERHEAD),
+            executor_cores: mib(EXECUTOR_CORES).unwrap_or(1.0),
+            driver_heap: mib(DRIVER_MEMORY).unwrap_or(1024.0),
+            driver_overhead: mib(DRIVER_OVERHEAD),
+        }
+    }
+
+    /// Whether `point` of `grid` fits the cluster: both containers (heap plus explicit or default overhead) and
+    /// the executor's cores within the limits.
+    pub fn fits(&self, grid: &Grid, point: &[u16]) -> bool {
+        let mut resources = *self;
+        for (dimension, &level) in grid.dimensions.iter().zip(point) {
+            let Some(Some(value)) = dimension.numbers.get(usize::from(level)) else {
+                continue;
+            };
+            match dimension.key.as_str() {
+                EXECUTOR_MEMORY => resources.executor_heap = *value,
+                EXECUTOR_OVERHEAD => resources.executor_overhead = Some(*value),
+                EXECUTOR_CORES => resources.executor_cores = *value,
+                DRIVER_MEMORY => resources.driver_heap = *value,
+                DRIVER_OVERHEAD => resources.driver_overhead = Some(*value),
+                _ => {}
+            }
+        }
+        resources.within_limits()
+    }
+
+    /// Whether the configuration it was made from fits.
+    pub fn within_limits(&self) -> bool {
+        let container = |heap: f64, overhead: Option<f64>| {
+            heap + overhead.unwrap_or_else(|| default_overhead_mib(heap))
+        };
+        let max = self.limits.max_container_mib as f64;
+        container(self.executor_heap, self.executor_overhead) <= max
+            && container(self.driver_heap, self.driver_overhead) <= max
+            && self.executor_cores <= f64::from(self.limits.max_executor_cores)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_spaces_are_valid() {
+        let spaces = SearchSpaces::from_yaml(BUILT_IN, "built-in").expect("valid");
+        assert!(!spaces.settings_for(Category::ExecutorOom).is_empty());
+        assert!(spaces.settings_for(Category::Unclassified).is_empty());
+        assert!(spaces.settings_for(Category::UserCodeError).is_empty());
+    }
+
+    #[test]
+    fn levels_are_written_as_spark_reads_them() {
+        let setting = |kind, unit, min, max, step| Setting {
+            key: "spark.x".to_owned(),
+            kind,
+            unit,
+            min: Some(min),
+            max: Some(max),
+            step: Some(step),
+            values: None,
+            never_below_original: false,
+        };
+        let continuous =
+            levels(&setting(SettingKind::Continuous, None, 0.4, 0.8, 0.05)).expect("valid");
+        let texts: Vec<&str> = continuous.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "0.40", "0.45", "0.50", "0.55", "0.60", "0.65", "0.70", "0.75", "0.80"
+            ]
+        );
+        let memory = levels(&setting(
+            SettingKind::Integer,
+            Some(IntegerUnit::Mib),
+            1024.0,
+            2048.0,
+            512.0,
+        ))
+        .expect("valid");
+        assert_eq!(
+            memory,
+            [
+                ("1024m".to_owned(), Some(1024.0)),
+                ("1536m".to_owned(), Some(1536.0)),
+                ("2048m".to_owned(), Some(2048.0))
+            ]
+        );
+        assert!(levels(&setting(SettingKind::Integer, None, 1.0, 8.0, 0.5)).is_err());
+    }
+
+    #[test]
+    fn a_floor_removes_smaller_values_and_nearest_finds_the_original() {
+        let spaces = SearchSpaces::built_in();
+        let mut original = SparkConf::new();
+        original.set("spark.executor.memory", "4g");
+        original.set("spark.executor.cores", "4");
+        let grid = Grid::new(spaces.settings_for(Category::ExecutorOom), &original);
+        let memory = &grid.dimensions[0];
+        assert_eq!(memory.texts[0], "4096m");
+        let nearest = grid.nearest(&original);
+        assert_eq!(nearest[0], 0);
+        assert_eq!(grid.dimensions[1].texts[usize::from(nearest[1])], "4");
+        let config = grid.config(&original, &nearest);
+        assert_eq!(config.get("spark.executor.memory"), Some("4g"));
+    }
+
+    #[test]
+    fn containers_are_checked_with_spark_default_overhead() {
+        let limits = Limits {
+            max_container_mib: 8192,
+            max_executor_cores: 4,
+        };
+        let mut original = SparkConf::new();
+        original.set("spark.executor.memory", "7g");
+        // 7168 + max(384, 716.8) = 7884.8 ≤ 8192.
+        assert!(ContainerCheck::new(&original, limits).within_limits());
+        original.set("spark.executor.memory", "7500m");
+        assert!(!ContainerCheck::new(&original, limits).within_limits());
+        original.set("spark.executor.memory", "4g");
+        original.set("spark.executor.cores", "5");
+        assert!(!ContainerCheck::new(&original, limits).within_limits());
+    }
+}

@@ -1,0 +1,156 @@
+//! The scheduler's view of medic for `medic run`: a running `medic serve` over HTTP, or the remediation flow in
+//! this process over the database. Both classify the attempt's logs here (with `--rules`), send the
+//! classification, and read back the same decision.
+
+use std::sync::Arc;
+
+use medic_core::clock::SystemClock;
+use medic_core::history::Prices;
+use medic_core::{JobIdentity, SparkConf};
+use medic_rules::RuleSet;
+use medic_scheduler::{
+    AttemptRecord, Decision, FailedAttempt, RemediationError, Remediator, ResolvedConfig,
+};
+use medic_server::AppState;
+use serde_json::{Value, json};
+
+use crate::client::Target;
+
+/// medic, as the scheduler calls it.
+pub struct Medic {
+    target: Target,
+    /// The in-process server state, when `target` is the database.
+    local: Option<AppState>,
+    rules: RuleSet,
+    prices: Prices,
+}
+
+impl Medic {
+    /// medic at `target`. For the database, `local` is the server state the flow runs with (its spaces, policy and
+    /// shadow switch).
+    pub fn new(target: Target, local: Option<AppState>, rules: RuleSet, prices: Prices) -> Self {
+        Medic {
+            target,
+            local,
+            rules,
+            prices,
+        }
+    }
+
+    /// The state of an in-process medic over `target`'s database (`None` for a server).
+    pub fn local_state(target: &Target) -> Option<AppState> {
+        match target {
+            Target::Store { store, .. } => Some(AppState::new(
+                store.clone(),
+                medic_server::Tokens::new(),
+                Arc::new(SystemClock),
+            )),
+            Target::Server { .. } => None,
+        }
+    }
+
+    fn remediation(&self, body: Value) -> anyhow::Result<Value> {
+        match (&self.local, &self.target) {
+            (Some(state), Target::Store { runtime, .. }) => {
+                let request: medic_server::routes::remediate::RemediateRequest =
+                    serde_json::from_value(body)?;
+                let answer = runtime
+                    .block_on(medic_server::routes::remediate::answer(
+                        state,
+                        request,
+                        "medic run",
+                    ))
+                    .map_err(|error| match error {
+                        medic_server::ApiError::Internal(detail) => anyhow::anyhow!(detail),
+                        other => anyhow::anyhow!(other),
+                    })?;
+                Ok(serde_json::to_value(answer)?)
+            }
+            _ => self
+                .target
+                .request("POST", "/v1/remediate", &[], Some(body)),
+        }
+    }
+}
+
+fn unavailable(error: anyhow::Error) -> RemediationError {
+    RemediationError::Unavailable(format!("{error:#}"))
+}
+
+impl Remediator for Medic {
+    fn resolve(
+        &self,
+        job: &JobIdentity,
+        base: &SparkConf,
+    ) -> Result<ResolvedConfig, RemediationError> {
+        let resolution = self.target.resolve(job, base).map_err(unavailable)?;
+        Ok(ResolvedConfig {
+            conf: resolution.config,
+            applied_patches: resolution.applied,
+        })
+    }
+
+    fn remediate(&self, failed: &FailedAttempt) -> Result<Decision, RemediationError> {
+        let mut classifier = self.rules.classifier(Some(&failed.job));
+        for log in &failed.logs {
+            classifier.scan_path(&log.path, Some(log.source));
+        }
+        let classification = classifier.finish();
+        let body = json!({
+            "job": failed.job,
+            "attempt": failed.attempt,
+            "max_attempts": failed.max_attempts,
+            "config": failed.conf,
+            "classification": classification,
+            "runtime_s": failed.runtime_s,
+        });
+        let answer = self.remediation(body).map_err(unavailable)?;
+        let text = |pointer: &str| {
+            answer
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let changes = answer
+            .pointer("/recommendation/changes")
+            .and_then(Value::as_object)
+            .map(|changes| {
+                changes
+                    .iter()
+                    .map(|(key, change)| {
+                        (
+                            key.clone(),
+                            change.get("to").and_then(Value::as_str).map(str::to_owned),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Decision {
+            retry: answer
+                .get("retry")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            reason: text("/reason").unwrap_or_default(),
+            category: Some(classification.category),
+            rule: classification.rule.clone(),
+            patch_id: text("/patch_id"),
+            // Only what a stored patch will change: in shadow mode, or when no patch was stored, nothing changes.
+            config_changes: if text("/patch_id").is_some() {
+                changes
+            } else {
+                Default::default()
+            },
+        })
+    }
+
+    fn record(&self, attempt: &AttemptRecord) -> Result<(), RemediationError> {
+        self.target
+            .report_run(&attempt.job, &attempt.applied_patches, attempt.outcome)
+            .map_err(unavailable)?;
+        if let Some(record) = attempt.retry_record(&self.prices) {
+            self.target.add_history(&[record]).map_err(unavailable)?;
+        }
+        Ok(())
+    }
+}
