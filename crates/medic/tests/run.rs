@@ -175,6 +175,60 @@ async fn shadow_mode_changes_nothing(backend: TestBackend) {
     );
 }
 
+/// `medic recommend` answers the same through a server and straight from the database (no model yet: the
+/// heuristics decide), for a person and as JSON.
+async fn recommend_answers_alike_through_a_server_and_the_database(backend: TestBackend) {
+    let database = TestDatabase::create(backend).await;
+    let dir = runs_dir(&format!("recommend-{backend:?}"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let conf = dir.join("failed.conf");
+    std::fs::write(&conf, "spark.executor.memory 4g\nspark.executor.cores 4\n").expect("conf");
+    let conf = conf.display().to_string();
+    let log = dir.join("stderr");
+    std::fs::write(&log, "26/11/22 10:01:57 ERROR Executor: Exception in task 17.0\njava.lang.OutOfMemoryError: Java heap space\n").expect("log");
+    let log = log.display().to_string();
+    let args = [
+        "recommend",
+        "--conf",
+        conf.as_str(),
+        "--log",
+        log.as_str(),
+        "--job",
+        "etl.daily",
+        "--json",
+    ];
+    let answer = |target: &[&str]| -> Value {
+        let mut all = args.to_vec();
+        all.extend_from_slice(target);
+        let output = medic(&all, None);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut value: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        value["elapsed_ms"] = Value::Null;
+        value
+    };
+    let local = answer(&["--db", database.url()]);
+    assert_eq!(local["retry"], true, "{local}");
+    assert_eq!(local["heuristic"], "heap_ladder");
+    assert_eq!(local["config"]["spark.executor.memory"], "6144m");
+    let server = support::Server::start(database.url(), ADMIN, "warn");
+    let address = format!("http://{}", server.address());
+    assert_eq!(answer(&["--server", &address]), local);
+    // A negative λ is refused with the reason, not taken for a flag.
+    let mut refused = args.to_vec();
+    refused.extend_from_slice(&["--db", database.url(), "--lambda", "-1"]);
+    let output = medic(&refused, None);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("lambda"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -199,5 +253,6 @@ macro_rules! both_backends {
 both_backends!(
     remediates_in_process,
     remediates_over_http,
-    shadow_mode_changes_nothing
+    shadow_mode_changes_nothing,
+    recommend_answers_alike_through_a_server_and_the_database,
 );

@@ -48,7 +48,7 @@ pub struct Args {
     #[arg(long, value_name = "DOLLARS")]
     failed_cost: Option<f64>,
     /// Weight of cost against failure (default: the policy's for the job).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     lambda: Option<f64>,
     /// The optimiser.
     #[arg(long, value_enum, default_value = "batched")]
