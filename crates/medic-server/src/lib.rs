@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod recommender;
 pub mod remediation;
+pub mod roles;
 pub mod routes;
 
 use std::future::Future;
@@ -45,6 +46,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use recommender::RecommendService;
 pub use remediation::RemediationPolicy;
+pub use roles::{Roles, ServiceRole};
 
 /// Request bodies larger than this are refused with 413 unless configured otherwise.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -73,6 +75,8 @@ pub struct AppState {
     /// medic. Off by default; the binary sets the initial value (`state.shadow.store(true, Ordering::SeqCst)`),
     /// `PUT /v1/mode` switches it. Shared by every clone of the state.
     pub shadow: Arc<AtomicBool>,
+    /// The roles this server plays (all three by default) and where the recommender is otherwise.
+    pub roles: Roles,
 }
 
 impl AppState {
@@ -92,31 +96,42 @@ impl AppState {
             recommender: Arc::new(RecommendService::new(SearchSpaces::built_in())),
             policy: RemediationPolicy::default(),
             shadow: Arc::new(AtomicBool::new(false)),
+            roles: Roles::default(),
         }
     }
 }
 
 /// The API's router.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(routes::system::healthz))
         .route("/metrics", get(routes::system::metrics))
-        .route("/v1/openapi.json", get(routes::system::openapi))
-        .route("/v1/audit", get(routes::system::audit))
-        .route(
-            "/v1/patches",
-            post(routes::patches::create).get(routes::patches::list),
-        )
-        .route(
-            "/v1/patches/{id}",
-            get(routes::patches::show).delete(routes::patches::revoke),
-        )
-        .route("/v1/config/resolve", post(routes::config::resolve))
-        .route("/v1/runs", post(routes::config::report_run))
-        .route("/v1/recommend", post(routes::recommend::recommend))
-        .route("/v1/remediate", post(routes::remediate::remediate))
-        .route("/v1/mode", get(routes::mode::show).put(routes::mode::set))
-        .route("/v1/history", post(routes::history::import))
+        .route("/v1/openapi.json", get(routes::system::openapi));
+    if state.roles.plays(ServiceRole::Config) {
+        router = router
+            .route("/v1/audit", get(routes::system::audit))
+            .route(
+                "/v1/patches",
+                post(routes::patches::create).get(routes::patches::list),
+            )
+            .route(
+                "/v1/patches/{id}",
+                get(routes::patches::show).delete(routes::patches::revoke),
+            )
+            .route("/v1/config/resolve", post(routes::config::resolve))
+            .route("/v1/runs", post(routes::config::report_run))
+            .route("/v1/history", post(routes::history::import));
+    }
+    if state.roles.plays(ServiceRole::Recommend) {
+        router = router.route("/v1/recommend", post(routes::recommend::recommend));
+    }
+    if state.roles.plays(ServiceRole::Classify) {
+        router = router
+            .route("/v1/classify", post(routes::recommend::classify))
+            .route("/v1/remediate", post(routes::remediate::remediate))
+            .route("/v1/mode", get(routes::mode::show).put(routes::mode::set));
+    }
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -128,7 +143,10 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(format!("no route `{}`", uri.path()))
+    ApiError::NotFound(format!(
+        "no route `{}` (or not on this server: see its --roles)",
+        uri.path()
+    ))
 }
 
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {

@@ -20,6 +20,7 @@ use crate::routes;
         routes::config::resolve,
         routes::config::report_run,
         routes::recommend::recommend,
+        routes::recommend::classify,
         routes::remediate::remediate,
         routes::mode::show,
         routes::mode::set,

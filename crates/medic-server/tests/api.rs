@@ -531,6 +531,7 @@ async fn health_metrics_and_openapi(app: TestApp) {
             "/healthz",
             "/metrics",
             "/v1/audit",
+            "/v1/classify",
             "/v1/config/resolve",
             "/v1/history",
             "/v1/mode",

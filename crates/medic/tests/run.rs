@@ -150,6 +150,51 @@ async fn remediates_over_http(backend: TestBackend) {
     assert_stored(database.url());
 }
 
+/// The roles split over two processes on one store (the recommender alone in one, the remediation flow and the
+/// ConfigService in the other, calling it over HTTP) decide as one process does.
+async fn split_roles_decide_alike(backend: TestBackend) {
+    let database = TestDatabase::create(backend).await;
+    let recommender =
+        support::Server::start_with(database.url(), ADMIN, "warn", &["--roles", "recommend"]);
+    let recommend_url = format!("http://{}", recommender.address());
+    let front = support::Server::start_with(
+        database.url(),
+        ADMIN,
+        "warn",
+        &[
+            "--roles",
+            "classify,config",
+            "--recommend-url",
+            &recommend_url,
+        ],
+    );
+    let address = format!("http://{}", front.address());
+    let report = run_json(
+        &["--server", &address],
+        &[],
+        &runs_dir(&format!("split-{backend:?}")),
+        Some(ADMIN),
+    );
+    assert_remediated(&report);
+    // The front server does not serve the recommender's route, and the recommender not the ConfigService's.
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let status = |url: String| {
+        agent
+            .post(&url)
+            .send_json(serde_json::json!({}))
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    };
+    assert_eq!(status(format!("{address}/v1/recommend")), 404);
+    assert_eq!(status(format!("{recommend_url}/v1/config/resolve")), 404);
+    drop(front);
+    drop(recommender);
+    assert_stored(database.url());
+}
+
 async fn shadow_mode_changes_nothing(backend: TestBackend) {
     let database = TestDatabase::create(backend).await;
     let report = run_json(
@@ -255,4 +300,5 @@ both_backends!(
     remediates_over_http,
     shadow_mode_changes_nothing,
     recommend_answers_alike_through_a_server_and_the_database,
+    split_roles_decide_alike,
 );

@@ -9,9 +9,9 @@ use medic_recommend::{FailedRun, OptimizerKind, Options, Recommendation};
 use medic_rules::RuleSet;
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::{AppState, ServiceRole};
 
 /// Longest deadline a request may ask for.
 pub const MAX_DEADLINE_MS: u64 = 10_000;
@@ -136,6 +136,20 @@ pub(crate) async fn recommend_run(
     run: FailedRun,
     options: Options,
 ) -> ApiResult<Recommendation> {
+    if let Some(url) = state
+        .roles
+        .recommend_url
+        .clone()
+        .filter(|_| !state.roles.plays(ServiceRole::Recommend))
+    {
+        let answer = tokio::task::spawn_blocking(move || remote(&url, &run, &options))
+            .await
+            .map_err(|error| {
+                ApiError::Internal(format!("the recommendation task failed: {error}"))
+            })??;
+        state.metrics.record_recommendation(&answer);
+        return Ok(answer);
+    }
     let (recommender, problem) = state.recommender.current(&state.store).await?;
     // The search is CPU work of a few milliseconds: off the async workers.
     let mut answer = tokio::task::spawn_blocking(move || recommender.recommend(&run, &options))
@@ -150,6 +164,86 @@ pub(crate) async fn recommend_run(
     }
     state.metrics.record_recommendation(&answer);
     Ok(answer)
+}
+
+/// The answer of the recommender at `url` (a server playing `recommend`), for a server that does not play it.
+fn remote(url: &str, run: &FailedRun, options: &Options) -> ApiResult<Recommendation> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        // The remote search honours the deadline; the rest is the network's share.
+        .timeout_global(Some(options.deadline + Duration::from_secs(10)))
+        .build()
+        .into();
+    let body = serde_json::json!({
+        "job": run.job,
+        "config": run.config,
+        "category": run.category,
+        "rule": run.rule,
+        "input_bytes": run.input_bytes,
+        "plan_operators": run.plan_operators,
+        "failed_cost": run.failed_cost,
+        "lambda": options.lambda,
+        "optimizer": options.optimizer,
+        "deadline_ms": options.deadline.as_millis() as u64,
+    });
+    let unreachable =
+        |error: ureq::Error| ApiError::Internal(format!("the recommender at {url}: {error}"));
+    let mut response = agent
+        .post(&format!("{url}/v1/recommend"))
+        .send_json(body)
+        .map_err(unreachable)?;
+    let status = response.status();
+    let value: serde_json::Value = response.body_mut().read_json().map_err(unreachable)?;
+    if !status.is_success() {
+        let message = value
+            .pointer("/error/message")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("no message")
+            .to_owned();
+        return Err(if status.as_u16() == 422 {
+            invalid(message)
+        } else {
+            ApiError::Internal(format!(
+                "the recommender at {url} answered {status}: {message}"
+            ))
+        });
+    }
+    serde_json::from_value(value)
+        .map_err(|error| ApiError::Internal(format!("the recommender at {url}: {error}")))
+}
+
+/// Logs to classify.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifyRequest {
+    /// The job, for the rules scoped to it.
+    pub job: JobIdentity,
+    /// The run's logs.
+    pub logs: Vec<LogText>,
+}
+
+/// `POST /v1/classify`: the classification of a run's logs with the server's rule packs. Reads only; needs no
+/// token.
+#[utoipa::path(post, path = "/v1/classify", request_body = ClassifyRequest, tag = "classify",
+    responses(
+        (status = 200, description = "The category, whether a plain retry helps, the rule and the evidence", body = Classification),
+        (status = 422, description = "No logs", body = ErrorBody),
+    ))]
+pub async fn classify(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<ClassifyRequest>,
+) -> ApiResult<Json<Classification>> {
+    let failure = FailureGiven {
+        job: &request.job,
+        classification: None,
+        category: None,
+        rule: None,
+        logs: &request.logs,
+    };
+    if let Some(problem) = failure.problem() {
+        return Err(invalid(problem));
+    }
+    Ok(Json(failure.classify(&state.rules)))
 }
 
 /// How a request names its failure: exactly one of its classification, its category (with the rule, if known) or

@@ -35,6 +35,18 @@ pub struct Args {
     /// alone. `PUT /v1/mode` switches it at run time.
     #[arg(long)]
     shadow: bool,
+    /// The roles this server plays: classify (the remediation flow), recommend, config (the ConfigService);
+    /// all three by default. Split them over processes on the same store with `--recommend-url`.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "classify,recommend,config",
+        value_name = "ROLES"
+    )]
+    roles: Vec<medic_server::ServiceRole>,
+    /// Where the recommend role is served (`http://HOST:PORT`), for a server that plays classify without it.
+    #[arg(long, value_name = "URL")]
+    recommend_url: Option<String>,
     #[command(flatten)]
     rules: super::RulesArgs,
 }
@@ -62,6 +74,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut state = AppState::new(store, tokens, Arc::new(SystemClock));
         state.body_limit = args.max_body_bytes;
         state.rules = Arc::new(args.rules.load()?);
+        state.roles = medic_server::Roles::new(&args.roles, args.recommend_url.clone())
+            .map_err(|reason| anyhow::anyhow!("--roles: {reason}"))?;
         if let Some(path) = &args.spaces {
             let spaces = medic_recommend::SearchSpaces::from_yaml(
                 &super::read_text(path)?,
@@ -77,9 +91,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let address = listener.local_addr()?;
         // Scripts and tests wait for this line; it goes to stderr with the logs.
+        let roles: Vec<&str> = medic_server::ServiceRole::ALL
+            .into_iter()
+            .filter(|role| state.roles.plays(*role))
+            .map(medic_server::ServiceRole::as_str)
+            .collect();
         eprintln!(
-            "medic: listening on http://{address} (store: {}, {token_count} token(s))",
-            state.store.backend_name()
+            "medic: listening on http://{address} (store: {}, {token_count} token(s), roles: {})",
+            state.store.backend_name(),
+            roles.join(",")
         );
         medic_server::serve(listener, state, shutdown_signal()).await?;
         eprintln!("medic: stopped");

@@ -15,8 +15,14 @@ impl Server {
     /// Starts `medic serve --db DB` on a free port with `admin_token` as `MEDIC_ADMIN_TOKEN` and `log_level` as
     /// `RUST_LOG`, and waits until it says where it listens.
     pub fn start(db: &str, admin_token: &str, log_level: &str) -> Server {
+        Self::start_with(db, admin_token, log_level, &[])
+    }
+
+    /// As [`Server::start`], with more arguments for `medic serve` (`--roles`, ...).
+    pub fn start_with(db: &str, admin_token: &str, log_level: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_medic"))
             .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            .args(extra)
             .env("MEDIC_ADMIN_TOKEN", admin_token)
             .env("RUST_LOG", log_level)
             .env_remove("MEDIC_DB")
