@@ -13,11 +13,15 @@
 //! | `DELETE /v1/patches/{id}?version=N` | writer | revoke, if still at version N (409 otherwise) |
 //! | `POST /v1/config/resolve` | — | the patched configuration of a job, the patches applied and skipped |
 //! | `POST /v1/runs` | writer | a run's outcome: consumes one-shot and until-success patches |
+//! | `POST /v1/classify` | — | the classification of a run's logs with the server's rule packs |
 //! | `POST /v1/recommend` | — | the retry's configuration for a failed run, or "do not retry" |
 //! | `POST /v1/remediate` | writer | classify a failed attempt, store the recommended patch, decide the retry |
 //! | `GET /v1/mode`, `PUT /v1/mode` | —, admin | shadow mode (the kill switch): read, switch (audited) |
 //! | `POST /v1/history` | writer | add retry records to the history, all or none (audited) |
 //! | `GET /v1/audit` | reader | every change, newest first |
+//!
+//! A server serves the routes of the roles it plays ([`Roles`]): `classify` (classify, remediate, mode),
+//! `recommend` and `config` (patches, resolve, runs, history, audit); all three by default.
 
 pub mod auth;
 pub mod error;
