@@ -575,6 +575,25 @@ fn trained_model() -> &'static medic_model::TrainedModel {
     })
 }
 
+/// Registers the model saved in `dir` as `version` and promotes it.
+async fn promote(app: &TestApp, version: &str, dir: &std::path::Path) {
+    app.store
+        .register_model(
+            medic_store::NewModel {
+                version: version.to_owned(),
+                artifact: dir.display().to_string(),
+                description: json!({}),
+            },
+            "test",
+        )
+        .await
+        .expect("register");
+    app.store
+        .promote_model(version, "test")
+        .await
+        .expect("promote");
+}
+
 async fn recommendations_use_the_promoted_model_once_there_is_one(app: TestApp) {
     let failed = json!({
         "job": {"id": "etl.daily", "owner": "data-eng"},
@@ -613,21 +632,7 @@ async fn recommendations_use_the_promoted_model_once_there_is_one(app: TestApp) 
         .join(app.store.backend_name());
     let _ = std::fs::remove_dir_all(&dir);
     medic_model::save(&dir, trained_model(), None, datetime!(2026-11-22 10:00 UTC)).expect("save");
-    app.store
-        .register_model(
-            medic_store::NewModel {
-                version: "m-test".to_owned(),
-                artifact: dir.display().to_string(),
-                description: json!({}),
-            },
-            "test",
-        )
-        .await
-        .expect("register");
-    app.store
-        .promote_model("m-test", "test")
-        .await
-        .expect("promote");
+    promote(&app, "m-test", &dir).await;
     let (status, answer) = app
         .call("POST", "/v1/recommend", None, Some(failed.clone()))
         .await;
@@ -664,21 +669,7 @@ async fn recommendations_use_the_promoted_model_once_there_is_one(app: TestApp) 
 
     // A model that cannot be loaded: the heuristics answer and the note says why.
     std::fs::remove_file(dir.join("weights.safetensors")).expect("remove");
-    app.store
-        .register_model(
-            medic_store::NewModel {
-                version: "m-broken".to_owned(),
-                artifact: dir.display().to_string(),
-                description: json!({}),
-            },
-            "test",
-        )
-        .await
-        .expect("register");
-    app.store
-        .promote_model("m-broken", "test")
-        .await
-        .expect("promote");
+    promote(&app, "m-broken", &dir).await;
     let (status, answer) = app.call("POST", "/v1/recommend", None, Some(failed)).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["optimizer"], "heuristic");

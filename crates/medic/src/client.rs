@@ -142,23 +142,30 @@ impl Target {
     ) -> anyhow::Result<medic_recommend::Recommendation> {
         match self {
             Target::Server { .. } => self.request("POST", "/v1/recommend", &[], Some(body)),
-            Target::Store { store, runtime } => {
+            Target::Store { runtime, .. } => {
                 // The same handler as the server's, over the database, so both paths answer alike.
-                let mut state = medic_server::AppState::new(
-                    store.clone(),
-                    medic_server::Tokens::new(),
-                    std::sync::Arc::new(SystemClock),
-                );
+                let Some(mut state) = self.local_state() else {
+                    bail!("not a database");
+                };
                 state.recommender =
                     std::sync::Arc::new(medic_server::RecommendService::new(spaces));
                 runtime
                     .block_on(medic_server::routes::recommend::answer(&state, body))
-                    .map_err(|error| match error {
-                        // The server hides internal details from clients; here the user is the operator.
-                        medic_server::ApiError::Internal(detail) => anyhow::anyhow!(detail),
-                        other => anyhow::anyhow!(other),
-                    })
+                    .map_err(local_error)
             }
+        }
+    }
+
+    /// The server's state over this target's database, for running the server's handlers in this process
+    /// (`None` for a server).
+    pub fn local_state(&self) -> Option<medic_server::AppState> {
+        match self {
+            Target::Store { store, .. } => Some(medic_server::AppState::new(
+                store.clone(),
+                medic_server::Tokens::new(),
+                std::sync::Arc::new(SystemClock),
+            )),
+            Target::Server { .. } => None,
         }
     }
 
@@ -250,6 +257,15 @@ impl Target {
             bail!("the server refused ({} {code}): {message}", status.as_u16());
         }
         serde_json::from_value(value).with_context(|| format!("{method} {path}: unexpected answer"))
+    }
+}
+
+/// A handler's error, run in process: the server hides internal details from its clients, but here the user is
+/// the operator.
+pub fn local_error(error: medic_server::ApiError) -> anyhow::Error {
+    match error {
+        medic_server::ApiError::Internal(detail) => anyhow::anyhow!(detail),
+        other => anyhow::anyhow!(other),
     }
 }
 

@@ -2,9 +2,6 @@
 //! this process over the database. Both classify the attempt's logs here (with `--rules`), send the
 //! classification, and read back the same decision.
 
-use std::sync::Arc;
-
-use medic_core::clock::SystemClock;
 use medic_core::history::Prices;
 use medic_core::{JobIdentity, SparkConf};
 use medic_rules::RuleSet;
@@ -14,7 +11,7 @@ use medic_scheduler::{
 use medic_server::AppState;
 use serde_json::{Value, json};
 
-use crate::client::Target;
+use crate::client::{Target, local_error};
 
 /// medic, as the scheduler calls it.
 pub struct Medic {
@@ -37,18 +34,6 @@ impl Medic {
         }
     }
 
-    /// The state of an in-process medic over `target`'s database (`None` for a server).
-    pub fn local_state(target: &Target) -> Option<AppState> {
-        match target {
-            Target::Store { store, .. } => Some(AppState::new(
-                store.clone(),
-                medic_server::Tokens::new(),
-                Arc::new(SystemClock),
-            )),
-            Target::Server { .. } => None,
-        }
-    }
-
     fn remediation(&self, body: Value) -> anyhow::Result<Value> {
         match (&self.local, &self.target) {
             (Some(state), Target::Store { runtime, .. }) => {
@@ -60,10 +45,7 @@ impl Medic {
                         request,
                         "medic run",
                     ))
-                    .map_err(|error| match error {
-                        medic_server::ApiError::Internal(detail) => anyhow::anyhow!(detail),
-                        other => anyhow::anyhow!(other),
-                    })?;
+                    .map_err(local_error)?;
                 Ok(serde_json::to_value(answer)?)
             }
             _ => self
@@ -126,6 +108,7 @@ impl Remediator for Medic {
                     .collect()
             })
             .unwrap_or_default();
+        let patch_id = text("/patch_id");
         Ok(Decision {
             retry: answer
                 .get("retry")
@@ -134,9 +117,9 @@ impl Remediator for Medic {
             reason: text("/reason").unwrap_or_default(),
             category: Some(classification.category),
             rule: classification.rule.clone(),
-            patch_id: text("/patch_id"),
+            patch_id: patch_id.clone(),
             // Only what a stored patch will change: in shadow mode, or when no patch was stored, nothing changes.
-            config_changes: if text("/patch_id").is_some() {
+            config_changes: if patch_id.is_some() {
                 changes
             } else {
                 Default::default()

@@ -66,7 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Box::new(NoRemediation)
     } else {
         let target = args.target.connect()?;
-        let mut local = Medic::local_state(&target);
+        let mut local = target.local_state();
         if let Some(state) = &mut local {
             state.shadow.store(args.shadow, Ordering::SeqCst);
             if let Some(path) = &args.spaces {
