@@ -30,6 +30,12 @@ forbid medic-recommend 'tokio|sqlx|axum|hyper|medic-store|medic-rules' \
 forbid medic-scheduler 'anyhow|tokio|sqlx|axum|hyper|candle-core|regex|medic-model|medic-store' \
   'the scheduler runs jobs and asks a Remediator: it knows neither the model nor the store nor HTTP'
 
+forbid medic-spark 'anyhow|tokio|sqlx|axum|hyper|tower|http|ureq|utoipa|candle-core|regex|medic-model|medic-store|medic-server|medic-rules|medic-recommend' \
+  'the Spark runner submits jobs and reads event logs: it knows neither HTTP nor the store nor the model nor the rule engine (the remediator classifies)'
+
+forbid medic-sim 'anyhow|tokio|sqlx|axum|hyper|tower|http|ureq|utoipa|candle-core|medic-model|medic-store|medic-server|medic-recommend|medic-spark' \
+  'the simulator runs policies through the scheduler: medic reaches it only as a Remediator, never as the store, the model or the recommender'
+
 # anyhow belongs to the binary only.
 if grep -rl --include=Cargo.toml '^anyhow' crates | grep -v '^crates/medic/Cargo.toml$'; then
   echo "invariant broken: only crates/medic may depend on anyhow" >&2

@@ -11,4 +11,7 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 scripts/check-invariants.sh
 scripts/ensure-postgres.sh
+# The real-Spark end-to-end tests (crates/medic/tests/spark.rs) need a Spark: installed once into .cache/spark, then
+# found there in no time.
+scripts/install-spark.sh >/dev/null
 cargo test --workspace --locked

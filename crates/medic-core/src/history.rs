@@ -1,5 +1,9 @@
-//! The history the model learns from: one [`RetryRecord`] per attempt that followed a memory-configuration or
-//! unclassified failure, and the [`Prices`] that turn an attempt's resources and runtime into dollars.
+//! The history: one [`RetryRecord`] per attempt that followed a memory-configuration or unclassified failure (what
+//! the model learns from), one [`AttemptEntry`] per attempt of any kind with what Spark measured in it
+//! ([`RunMetrics`]; the evidence for right-sizing), and the [`Prices`] that turn an attempt's resources and runtime
+//! into dollars.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -55,6 +59,188 @@ impl RetryRecord {
             if !(value.is_finite() && value >= 0.0) {
                 problems.push(format!("`{name}` is {value}, not a non-negative number"));
             }
+        }
+        problems
+    }
+}
+
+/// What Spark itself measured during an attempt, read from its event log. Sums are over every task of the
+/// application; peaks are the highest values any executor (the driver included) reported.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunMetrics {
+    /// The application's own runtime (application start to end), in seconds, when both were logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_runtime_seconds: Option<f64>,
+    /// Tasks that ended, failed or not.
+    #[serde(default)]
+    pub tasks: u64,
+    /// Tasks that ended in failure (an exception, a lost executor, a fetch failure, a kill).
+    #[serde(default)]
+    pub failed_tasks: u64,
+    /// The highest JVM heap in use in any JVM of the application (`JVMHeapMemory` of the executor metrics), in
+    /// bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_jvm_heap_bytes: Option<u64>,
+    /// The highest JVM heap in use in the driver, in bytes. In local mode the executors run in the driver's JVM,
+    /// so this is the whole application's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_driver_heap_bytes: Option<u64>,
+    /// The highest JVM heap in use in any executor other than the driver, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_executor_heap_bytes: Option<u64>,
+    /// The highest on-heap execution memory in use (`OnHeapExecutionMemory` of the executor metrics, or a task's
+    /// `Peak Execution Memory`), in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_execution_memory_bytes: Option<u64>,
+    /// The highest resident set of the JVM process (`ProcessTreeJVMRSSMemory`), in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_jvm_rss_bytes: Option<u64>,
+    /// Bytes spilled from memory (their in-memory size).
+    #[serde(default)]
+    pub memory_spilled_bytes: u64,
+    /// Bytes spilled to disk (their serialized size).
+    #[serde(default)]
+    pub disk_spilled_bytes: u64,
+    /// Time tasks spent in garbage collection, in milliseconds.
+    #[serde(default)]
+    pub gc_time_ms: u64,
+    /// Time tasks ran, in milliseconds.
+    #[serde(default)]
+    pub executor_run_time_ms: u64,
+    /// CPU time tasks used, in milliseconds.
+    #[serde(default)]
+    pub executor_cpu_time_ms: u64,
+}
+
+/// One attempt of a job as the attempts history keeps it: every attempt, first attempts and successes included,
+/// with its cost, its peak memory and what medic decided after it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttemptEntry {
+    /// The job.
+    pub job: JobIdentity,
+    /// Which attempt of its run (1-based).
+    pub attempt: u32,
+    /// The Spark configuration it ran with.
+    pub config: SparkConf,
+    /// The ids of the patches that configuration came from.
+    #[serde(default)]
+    pub applied_patches: Vec<String>,
+    /// How it ended.
+    pub outcome: RunOutcome,
+    /// The exit code; `None` when the process was killed by a signal or never started.
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    /// Whether it was killed for running past the job's timeout.
+    #[serde(default)]
+    pub timed_out: bool,
+    /// The category of its failure, when it failed and was classified.
+    #[serde(default)]
+    pub failure_category: Option<Category>,
+    /// The rule that classified its failure.
+    #[serde(default)]
+    pub failure_rule: Option<String>,
+    /// The category of the previous attempt's failure, when this attempt is a retry after one.
+    #[serde(default)]
+    pub follows_category: Option<Category>,
+    /// What the scheduler did next: `succeeded`, `retry`, `do_not_retry` or `attempts_exhausted`.
+    pub decision: String,
+    /// Why, in a sentence (in shadow mode: what medic would have done).
+    #[serde(default)]
+    pub reason: String,
+    /// What medic recommended changing for the next attempt (key to new value, `None` to remove it), whether or
+    /// not it was applied: in shadow mode nothing is.
+    #[serde(default)]
+    pub recommended_changes: BTreeMap<String, Option<String>>,
+    /// The patch medic stored for the next attempt, if it stored one.
+    #[serde(default)]
+    pub patch_id: Option<String>,
+    /// How long it ran, in seconds (wall time, start-up included).
+    pub runtime_seconds: f64,
+    /// What it cost, in dollars (measured by the runner, or computed by [`Prices::cost`]).
+    pub cost_dollars: f64,
+    /// Its highest memory use in bytes (the JVM heap, for Spark), when measured.
+    #[serde(default)]
+    pub peak_memory_bytes: Option<u64>,
+    /// What Spark measured, when the runner read its event log.
+    #[serde(default)]
+    pub metrics: Option<RunMetrics>,
+    /// When it started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// The decisions an [`AttemptEntry`] may name.
+pub const ATTEMPT_DECISIONS: [&str; 5] = [
+    "succeeded",
+    "retry",
+    "do_not_retry",
+    "attempts_exhausted",
+    "runner_error",
+];
+
+impl AttemptEntry {
+    /// Every reason this entry cannot be kept (an empty job id, attempt 0, an unknown decision, a negative or
+    /// non-finite cost or runtime, a byte count above 2^63). Empty when it is fine.
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.job.id.trim().is_empty() {
+            problems.push("the job id is empty".to_owned());
+        }
+        if self.attempt == 0 {
+            problems.push("`attempt` is 0; attempts count from 1".to_owned());
+        }
+        if !ATTEMPT_DECISIONS.contains(&self.decision.as_str()) {
+            problems.push(format!(
+                "unknown decision `{}` (expected one of: {})",
+                self.decision,
+                ATTEMPT_DECISIONS.join(", ")
+            ));
+        }
+        for (name, value) in [
+            ("cost_dollars", self.cost_dollars),
+            ("runtime_seconds", self.runtime_seconds),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                problems.push(format!("`{name}` is {value}, not a non-negative number"));
+            }
+        }
+        let metrics = self.metrics.as_ref();
+        let bytes = [
+            ("peak_memory_bytes", self.peak_memory_bytes),
+            (
+                "metrics.peak_jvm_heap_bytes",
+                metrics.and_then(|m| m.peak_jvm_heap_bytes),
+            ),
+            (
+                "metrics.peak_driver_heap_bytes",
+                metrics.and_then(|m| m.peak_driver_heap_bytes),
+            ),
+            (
+                "metrics.peak_executor_heap_bytes",
+                metrics.and_then(|m| m.peak_executor_heap_bytes),
+            ),
+            (
+                "metrics.peak_execution_memory_bytes",
+                metrics.and_then(|m| m.peak_execution_memory_bytes),
+            ),
+            (
+                "metrics.peak_jvm_rss_bytes",
+                metrics.and_then(|m| m.peak_jvm_rss_bytes),
+            ),
+        ];
+        for (name, value) in bytes {
+            if value.is_some_and(|b| i64::try_from(b).is_err()) {
+                problems.push(format!("`{name}` is above 2^63"));
+            }
+        }
+        if let Some(runtime) = metrics.and_then(|m| m.app_runtime_seconds)
+            && !(runtime.is_finite() && runtime >= 0.0)
+        {
+            problems.push(format!(
+                "`metrics.app_runtime_seconds` is {runtime}, not a non-negative number"
+            ));
         }
         problems
     }

@@ -36,7 +36,7 @@ pub use error::{Error, Result};
 pub use features::{FeatureSpec, FeatureStats, RetryContext};
 pub use model::{JobModel, Model, ModelConfig};
 pub use predict::{JobScorer, Prediction, Predictor};
-pub use promotion::{PromotionPolicy, Verdict};
+pub use promotion::{MIN_COMPARISON_RECORDS, PromotionPolicy, Verdict, unseen_by};
 pub use train::{EpochMetrics, TrainConfig, TrainedModel, TrainingReport, time_split, train};
 
 impl TrainedModel {

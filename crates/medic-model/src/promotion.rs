@@ -1,9 +1,34 @@
 //! Whether a newly trained model may replace the one in use: it must pass fixed thresholds on its hold-out set,
-//! and must not be worse than the current model measured on the same hold-out set.
+//! and must not be worse than the current model measured on the same hold-out records — records the current
+//! model did not learn from ([`unseen_by`]), or the comparison favours it.
 
+use medic_core::history::RetryRecord;
 use serde::{Deserialize, Serialize};
 
+use crate::artifact::ModelDescription;
 use crate::metrics::EvaluationMetrics;
+
+/// Fewest unseen hold-out records for a comparison with the current model to mean something; with fewer, a
+/// candidate is judged on the thresholds alone.
+pub const MIN_COMPARISON_RECORDS: usize = 50;
+
+/// The records of `holdout` that `current` did not learn from (later than everything it trained or validated
+/// on). Retraining every day makes most of today's hold-out yesterday's training data: compared on those, the
+/// current model would always look better than it is.
+pub fn unseen_by<'a>(
+    holdout: &[&'a RetryRecord],
+    current: &ModelDescription,
+) -> Vec<&'a RetryRecord> {
+    let seen_until = [current.training_data.last, current.validation_data.last]
+        .into_iter()
+        .flatten()
+        .max();
+    holdout
+        .iter()
+        .filter(|record| seen_until.is_none_or(|last| record.at > last))
+        .copied()
+        .collect()
+}
 
 /// The thresholds a candidate must meet.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -74,30 +99,41 @@ impl PromotionPolicy {
             ));
         }
         if let Some(current) = current {
-            if let (Some(new), Some(old)) = (candidate.auc, current.auc)
-                && new < old - self.tolerance
-            {
-                reasons.push(format!(
-                    "AUC {new:.4} is worse than the current model's {old:.4}"
-                ));
-            }
-            if candidate.calibration.ece > current.calibration.ece + self.tolerance {
-                reasons.push(format!(
-                    "ECE {:.4} is worse than the current model's {:.4}",
-                    candidate.calibration.ece, current.calibration.ece
-                ));
-            }
-            if candidate.log_cost.mae > current.log_cost.mae + self.tolerance {
-                reasons.push(format!(
-                    "log-cost MAE {:.4} is worse than the current model's {:.4}",
-                    candidate.log_cost.mae, current.log_cost.mae
-                ));
-            }
+            reasons.extend(self.compare(candidate, current));
         }
         Verdict {
             promote: reasons.is_empty(),
             reasons,
         }
+    }
+
+    /// Every way `candidate` is worse than `current`, both measured on the same records (beyond the tolerance).
+    pub fn compare(
+        &self,
+        candidate: &EvaluationMetrics,
+        current: &EvaluationMetrics,
+    ) -> Vec<String> {
+        let mut reasons = Vec::new();
+        if let (Some(new), Some(old)) = (candidate.auc, current.auc)
+            && new < old - self.tolerance
+        {
+            reasons.push(format!(
+                "AUC {new:.4} is worse than the current model's {old:.4}"
+            ));
+        }
+        if candidate.calibration.ece > current.calibration.ece + self.tolerance {
+            reasons.push(format!(
+                "ECE {:.4} is worse than the current model's {:.4}",
+                candidate.calibration.ece, current.calibration.ece
+            ));
+        }
+        if candidate.log_cost.mae > current.log_cost.mae + self.tolerance {
+            reasons.push(format!(
+                "log-cost MAE {:.4} is worse than the current model's {:.4}",
+                candidate.log_cost.mae, current.log_cost.mae
+            ));
+        }
+        reasons
     }
 }
 

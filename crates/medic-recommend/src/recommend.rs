@@ -260,6 +260,11 @@ impl Recommender {
                 start,
             ));
         };
+        if heuristic::is_local(&run.config) {
+            // The spaces describe clusters of executors; in local mode the one JVM is the driver's.
+            let why = "local mode, where the executors are threads of the driver's JVM, which the search spaces do not describe";
+            return Ok(finish(heuristic_answer(answer, run, advice, why), start));
+        }
         let seen = model.trained_on.get(&run.category).copied().unwrap_or(0);
         if !model.trained_on.is_empty() && seen < MIN_CATEGORY_RECORDS {
             let why = format!(

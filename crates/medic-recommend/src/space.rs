@@ -101,6 +101,11 @@ pub struct Setting {
     /// The retry never gets less of it than the failed run had.
     #[serde(default)]
     pub never_below_original: bool,
+    /// The retry changes it by at most this factor (≥ 1) up or down from the failed run's value, when that run
+    /// set it. The model learned from retries near real configurations; far from them its predictions are
+    /// guesses, and an optimiser would happily pick a guess.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_factor_of_original: Option<f64>,
 }
 
 /// How a setting's values are described.
@@ -245,6 +250,13 @@ impl SearchSpaces {
                 }
                 if let Err(problem) = levels(setting) {
                     problems.push(format!("{at}: {problem}"));
+                }
+                if let Some(factor) = setting.within_factor_of_original
+                    && !(factor.is_finite() && factor >= 1.0)
+                {
+                    problems.push(format!(
+                        "{at}: within_factor_of_original is {factor}, expected a number ≥ 1"
+                    ));
                 }
             }
         }
@@ -391,6 +403,20 @@ fn number_of(text: &str) -> Option<f64> {
         .map(|bytes| bytes as f64 / (1u64 << 20) as f64)
 }
 
+/// The value `key` has in `original`, as a number: what it says, or Spark's default where that depends on other
+/// settings (an unset overhead is 10 % of the heap, at least 384 MiB: a retry must not get less than that either).
+fn current_value(original: &SparkConf, key: &str) -> Option<f64> {
+    original.get(key).and_then(number_of).or_else(|| {
+        let heap_key = match key {
+            "spark.executor.memoryOverhead" => "spark.executor.memory",
+            "spark.driver.memoryOverhead" => "spark.driver.memory",
+            _ => return None,
+        };
+        let heap = original.get(heap_key).and_then(number_of).unwrap_or(1024.0);
+        Some((0.1 * heap).max(384.0))
+    })
+}
+
 /// One searched setting of one recommendation: its allowed values after the failed run's floor.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dimension {
@@ -414,20 +440,27 @@ pub type Point = Vec<u16>;
 
 impl Grid {
     /// The grid of `settings` for a run that failed with `original`. A `never_below_original` setting loses the
-    /// values below the original's (a setting with no value left is not searched: the run already had more).
+    /// values below the original's (a setting with no value left is not searched: the run already had more); a
+    /// `within_factor_of_original` one the values farther than that factor from it.
     pub fn new(settings: &[Setting], original: &SparkConf) -> Grid {
         let dimensions = settings
             .iter()
             .filter_map(|setting| {
                 let levels = levels(setting).ok()?;
-                let floor = setting
-                    .never_below_original
-                    .then(|| original.get(&setting.key).and_then(number_of))
-                    .flatten();
+                let current = current_value(original, &setting.key);
+                let floor = setting.never_below_original.then_some(current).flatten();
+                let band = setting
+                    .within_factor_of_original
+                    .zip(current)
+                    .map(|(factor, current)| (current / factor, current * factor));
                 let (texts, numbers): (Vec<String>, Vec<Option<f64>>) = levels
                     .into_iter()
                     .filter(|(_, number)| match (floor, number) {
                         (Some(floor), Some(number)) => *number >= floor,
+                        _ => true,
+                    })
+                    .filter(|(_, number)| match (band, number) {
+                        (Some((low, high)), Some(number)) => (low..=high).contains(number),
                         _ => true,
                     })
                     .unzip();
@@ -587,6 +620,7 @@ mod tests {
             step: Some(step),
             values: None,
             never_below_original: false,
+            within_factor_of_original: None,
         };
         let continuous =
             levels(&setting(SettingKind::Continuous, None, 0.4, 0.8, 0.05)).expect("valid");
@@ -630,6 +664,32 @@ mod tests {
         assert_eq!(grid.dimensions[1].texts[usize::from(nearest[1])], "4");
         let config = grid.config(&original, &nearest);
         assert_eq!(config.get("spark.executor.memory"), Some("4g"));
+        // Within a factor of the original: 4 GiB to 16 GiB of heap, 2 to 8 cores.
+        assert_eq!(memory.texts.last().map(String::as_str), Some("16384m"));
+        let cores = &grid.dimensions[1];
+        assert_eq!(
+            (
+                cores.texts[0].as_str(),
+                cores.texts.last().map(String::as_str)
+            ),
+            ("2", Some("8"))
+        );
+    }
+
+    #[test]
+    fn an_unset_overhead_is_spark_default_so_a_retry_never_gets_less() {
+        let spaces = SearchSpaces::built_in();
+        let mut original = SparkConf::new();
+        original.set("spark.executor.memory", "10g");
+        let grid = Grid::new(
+            spaces.settings_for(Category::ContainerMemoryExceeded),
+            &original,
+        );
+        let overhead = &grid.dimensions[0];
+        assert_eq!(overhead.key, "spark.executor.memoryOverhead");
+        // Spark's default is 10 % of 10 GiB, 1024 MiB: levels (384 + 256 k) from it to 4x it.
+        assert_eq!(overhead.numbers.first().copied().flatten(), Some(1152.0));
+        assert_eq!(overhead.numbers.last().copied().flatten(), Some(3968.0));
     }
 
     #[test]

@@ -107,6 +107,13 @@ fn recommender() -> Recommender {
     Recommender::new(SearchSpaces::built_in(), Some(model()))
 }
 
+/// A recommender over a wide grid (tests/data/spaces/wide.yaml), where searching takes real work.
+fn wide_recommender() -> Recommender {
+    let spaces =
+        SearchSpaces::from_yaml(&data("spaces/wide.yaml"), "wide.yaml").expect("wide spaces");
+    Recommender::new(spaces, Some(model()))
+}
+
 fn unhurried(optimizer: OptimizerKind) -> Options {
     Options {
         optimizer,
@@ -172,7 +179,7 @@ fn objective_of(answer: &Recommendation) -> Option<f64> {
 
 #[test]
 fn the_optimisers_come_close_to_the_exhaustive_optimum() {
-    let recommender = recommender();
+    let recommender = wide_recommender();
     let cases = cases::failed_cases(11, 8);
     let exact: Vec<Recommendation> = cases
         .iter()
@@ -246,7 +253,7 @@ fn the_same_request_and_seed_give_the_same_answer() {
 
 #[test]
 fn a_passed_deadline_still_answers_with_the_best_so_far() {
-    let recommender = recommender();
+    let recommender = wide_recommender();
     let case = &cases::failed_cases(5, 1)[0];
     for optimizer in [
         OptimizerKind::Batched,
@@ -333,6 +340,29 @@ fn cluster_limits_and_thresholds_decide_do_not_retry() {
         ..Options::default()
     };
     assert!(recommender.recommend(&case.run, &options).is_err());
+}
+
+#[test]
+fn in_local_mode_the_heuristics_decide_even_with_a_model() {
+    let mut run = cases::failed_cases(13, 1)[0].run.clone();
+    run.category = Category::ExecutorOom;
+    run.config.set("spark.master", "local[2]");
+    run.config.set("spark.driver.memory", "1g");
+    let answer = recommender()
+        .recommend(&run, &unhurried(OptimizerKind::Batched))
+        .expect("answer");
+    assert_eq!(answer.optimizer, "heuristic", "{}", answer.reason);
+    assert_eq!(answer.heuristic.as_deref(), Some("heap_ladder_local"));
+    assert!(answer.reason.contains("local mode"), "{}", answer.reason);
+    assert_eq!(
+        answer
+            .changes
+            .get("spark.driver.memory")
+            .map(|c| c.to.as_deref()),
+        Some(Some("2048m")),
+        "{:?}",
+        answer.changes
+    );
 }
 
 #[test]

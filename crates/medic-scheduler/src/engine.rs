@@ -342,6 +342,7 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                         decision: AttemptDecision::RunnerError,
                         reason,
                         config_changes: BTreeMap::new(),
+                        recommended_changes: BTreeMap::new(),
                         runtime_s: 0.0,
                         cost: None,
                         signal: None,
@@ -350,8 +351,10 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                         applied_patches,
                         conf,
                         peak_memory_bytes: None,
+                        metrics: None,
                         stdout: None,
                         stderr: None,
+                        logs: Vec::new(),
                         warnings,
                     });
                     break;
@@ -383,7 +386,7 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                     exit_code: outcome.exit_code,
                     signal: outcome.signal,
                     timed_out: outcome.timed_out,
-                    logs: vec![
+                    logs: [
                         LogFile {
                             source: LogSource::Stdout,
                             path: outcome.stdout.clone(),
@@ -392,8 +395,13 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                             source: LogSource::Stderr,
                             path: outcome.stderr.clone(),
                         },
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(outcome.logs.iter().cloned())
+                    .collect(),
                     runtime_s: outcome.runtime_s,
+                    input_bytes: outcome.input_bytes,
+                    plan_operators: outcome.plan_operators.clone(),
                 };
                 let advice = match self.remediator.remediate(&failed) {
                     Ok(advice) => advice,
@@ -435,9 +443,16 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                 category: advice.category,
                 rule: advice.rule.clone(),
                 follows: follows.take(),
+                decision,
+                reason: advice.reason.clone(),
+                patch_id: advice.patch_id.clone(),
+                recommended_changes: advice.recommended_changes.clone(),
                 runtime_s: outcome.runtime_s,
                 cost: outcome.cost,
                 peak_memory_bytes: outcome.peak_memory_bytes,
+                metrics: outcome.metrics.clone(),
+                input_bytes: outcome.input_bytes,
+                plan_operators: outcome.plan_operators.clone(),
                 at,
             };
             if let Err(e) = self.remediator.record(&record) {
@@ -458,6 +473,7 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                 decision,
                 reason: advice.reason,
                 config_changes: advice.config_changes,
+                recommended_changes: advice.recommended_changes,
                 runtime_s: outcome.runtime_s,
                 cost: outcome.cost,
                 signal: outcome.signal,
@@ -466,8 +482,10 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                 applied_patches: applied_patches.clone(),
                 conf: conf.clone(),
                 peak_memory_bytes: outcome.peak_memory_bytes,
+                metrics: outcome.metrics,
                 stdout: Some(outcome.stdout),
                 stderr: Some(outcome.stderr),
+                logs: outcome.logs,
                 warnings,
             });
             match decision {

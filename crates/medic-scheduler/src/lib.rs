@@ -35,4 +35,4 @@ pub use report::{AttemptDecision, AttemptReport, JobReport, JobStatus, WorkflowR
 pub use runner::{
     AttemptOutcome, AttemptRequest, JobRunner, ProcessRunner, STDERR_FILE, STDOUT_FILE,
 };
-pub use workflow::{CONF_PLACEHOLDER, Job, RetryPolicy, Workflow};
+pub use workflow::{CONF_PLACEHOLDER, Job, RetryPolicy, SparkApp, Workflow};

@@ -7,12 +7,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use medic_core::history::{Prices, RetryRecord};
+use medic_core::history::{AttemptEntry, Prices, RetryRecord, RunMetrics};
 use medic_core::{Category, JobIdentity, LogSource, RunOutcome, SparkConf};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::RemediationError;
+use crate::report::AttemptDecision;
 
 /// A job's configuration with medic's patches applied.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +57,12 @@ pub struct FailedAttempt {
     pub logs: Vec<LogFile>,
     /// How long the attempt ran, in seconds.
     pub runtime_s: f64,
+    /// Bytes the attempt read, when the runner could tell.
+    #[serde(default)]
+    pub input_bytes: Option<u64>,
+    /// The operators of its Spark plan, when the runner could tell.
+    #[serde(default)]
+    pub plan_operators: Vec<String>,
 }
 
 /// What to do after a failed attempt.
@@ -76,6 +83,9 @@ pub struct Decision {
     /// configuration reaches the next attempt through [`Remediator::resolve`], the one place configuration comes
     /// from, so a patch revoked in the meantime is honoured.
     pub config_changes: BTreeMap<String, Option<String>>,
+    /// What medic recommends changing, whether or not a patch was stored: in shadow mode this is what medic would
+    /// have done, and `config_changes` is empty. For the report and the history.
+    pub recommended_changes: BTreeMap<String, Option<String>>,
 }
 
 impl Decision {
@@ -138,12 +148,30 @@ pub struct AttemptRecord {
     pub rule: Option<String>,
     /// The classified failure of the previous attempt, if this attempt is a retry after one.
     pub follows: Option<PreviousFailure>,
+    /// What the scheduler did next.
+    pub decision: AttemptDecision,
+    /// Why, in a sentence.
+    pub reason: String,
+    /// The patch the remediator stored for the next attempt, if one was.
+    pub patch_id: Option<String>,
+    /// What medic recommended changing, applied or not.
+    #[serde(default)]
+    pub recommended_changes: BTreeMap<String, Option<String>>,
     /// How long it ran, in seconds.
     pub runtime_s: f64,
     /// What it cost in dollars, when the runner measured it.
     pub cost: Option<f64>,
     /// Its highest memory use in bytes, when the runner measured it.
     pub peak_memory_bytes: Option<u64>,
+    /// What Spark measured, when the runner read its event log.
+    #[serde(default)]
+    pub metrics: Option<RunMetrics>,
+    /// Bytes it read, when the runner could tell.
+    #[serde(default)]
+    pub input_bytes: Option<u64>,
+    /// The operators of its Spark plan, when the runner could tell.
+    #[serde(default)]
+    pub plan_operators: Vec<String>,
     /// When it started.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -161,8 +189,8 @@ impl AttemptRecord {
             config: self.conf.clone(),
             failure_category: follows.category,
             failure_rule: follows.rule.clone(),
-            input_bytes: None,
-            plan_operators: Vec::new(),
+            input_bytes: self.input_bytes,
+            plan_operators: self.plan_operators.clone(),
             outcome: self.outcome,
             cost_dollars: self
                 .cost
@@ -171,6 +199,34 @@ impl AttemptRecord {
             peak_memory_bytes: self.peak_memory_bytes,
             at: self.at,
         })
+    }
+
+    /// The attempts-history entry of this attempt (every attempt has one). A cost the runner did not measure is
+    /// computed from the configuration and runtime with `prices`.
+    pub fn attempt_entry(&self, prices: &Prices) -> AttemptEntry {
+        AttemptEntry {
+            job: self.job.clone(),
+            attempt: self.attempt,
+            config: self.conf.clone(),
+            applied_patches: self.applied_patches.clone(),
+            outcome: self.outcome,
+            exit_code: self.exit_code,
+            timed_out: self.timed_out,
+            failure_category: self.category,
+            failure_rule: self.rule.clone(),
+            follows_category: self.follows.as_ref().map(|f| f.category),
+            decision: self.decision.as_str().to_owned(),
+            reason: self.reason.clone(),
+            recommended_changes: self.recommended_changes.clone(),
+            patch_id: self.patch_id.clone(),
+            runtime_seconds: self.runtime_s,
+            cost_dollars: self
+                .cost
+                .unwrap_or_else(|| prices.cost(&self.conf, self.runtime_s)),
+            peak_memory_bytes: self.peak_memory_bytes,
+            metrics: self.metrics.clone(),
+            at: self.at,
+        }
     }
 }
 

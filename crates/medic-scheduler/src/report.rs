@@ -6,8 +6,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use medic_core::history::RunMetrics;
 use medic_core::{Category, SparkConf};
 use serde::{Deserialize, Serialize};
+
+use crate::remediate::LogFile;
 
 /// A run of a workflow.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -129,6 +132,9 @@ pub struct AttemptReport {
     pub reason: String,
     /// What the remediator changed for the next attempt: key to new value, `null` for a removed key.
     pub config_changes: BTreeMap<String, Option<String>>,
+    /// What medic recommended changing, applied or not (in shadow mode it is not, and `config_changes` is empty).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub recommended_changes: BTreeMap<String, Option<String>>,
     /// Wall time, in seconds.
     pub runtime_s: f64,
     /// What the attempt cost in dollars, when the runner measured it.
@@ -151,12 +157,18 @@ pub struct AttemptReport {
     /// The highest memory use in bytes, when measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_memory_bytes: Option<u64>,
+    /// What Spark measured, when the runner read its event log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<RunMetrics>,
     /// The captured standard output (absent when the runner could not run the attempt).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdout: Option<PathBuf>,
     /// The captured standard error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr: Option<PathBuf>,
+    /// The attempt's other logs, tagged by source (a Spark runner's event-log findings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<LogFile>,
     /// What went wrong around the attempt without stopping it (medic unreachable, a record not kept).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,

@@ -8,8 +8,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use medic_core::SparkConf;
+use medic_core::history::RunMetrics;
 
 use crate::error::RunnerError;
+use crate::remediate::LogFile;
 use crate::workflow::Job;
 
 /// The file an attempt's standard output goes to, in its folder.
@@ -50,6 +52,16 @@ pub struct AttemptOutcome {
     pub peak_memory_bytes: Option<u64>,
     /// What the attempt cost in dollars, when the runner knows (a process runner does not).
     pub cost: Option<f64>,
+    /// Bytes the run read, when the runner can tell (from Spark's event log, say). The recommender and the model
+    /// use it: memory needs grow with input.
+    pub input_bytes: Option<u64>,
+    /// The operators of the run's Spark plan, when the runner can tell.
+    pub plan_operators: Vec<String>,
+    /// What Spark measured, when the runner read its event log.
+    pub metrics: Option<RunMetrics>,
+    /// The attempt's logs besides standard output and standard error, tagged by source (a Spark runner adds what
+    /// the event log says failed); the remediator classifies them all.
+    pub logs: Vec<LogFile>,
     /// Why the attempt ended other than by exiting by itself (it could not start, or it was killed at its
     /// timeout), in a sentence.
     pub note: Option<String>,
@@ -105,6 +117,22 @@ const MAX_POLL: Duration = Duration::from_millis(100);
 
 impl JobRunner for ProcessRunner {
     fn run(&self, request: &AttemptRequest<'_>) -> Result<AttemptOutcome, RunnerError> {
+        let argv = request.job.command_line(request.conf);
+        self.run_command(request, &argv, &[])
+    }
+}
+
+impl ProcessRunner {
+    /// Runs `argv` (the program, then its arguments) for `request`'s attempt as [`ProcessRunner`] runs a job's
+    /// command: in the job's folder, logs to the attempt's folder, the job's timeout, the `MEDIC_*` variables,
+    /// plus the variables of `env` (which win over the scheduler's own). For runners that build their own command
+    /// line, such as a Spark runner.
+    pub fn run_command(
+        &self,
+        request: &AttemptRequest<'_>,
+        argv: &[String],
+        env: &[(String, String)],
+    ) -> Result<AttemptOutcome, RunnerError> {
         let job = request.job;
         let io = |path: &Path| {
             let path = path.to_path_buf();
@@ -127,9 +155,12 @@ impl JobRunner for ProcessRunner {
             stderr: stderr_path.clone(),
             peak_memory_bytes: None,
             cost: None,
+            input_bytes: None,
+            plan_operators: Vec::new(),
+            metrics: None,
+            logs: Vec::new(),
             note: None,
         };
-        let argv = job.command_line(request.conf);
         let Some((program, args)) = argv.split_first() else {
             let note = "the job has no command".to_owned();
             writeln!(stderr, "medic: {note}").map_err(io(&stderr_path))?;
@@ -147,6 +178,7 @@ impl JobRunner for ProcessRunner {
                 job.identity.workflow.as_deref().unwrap_or_default(),
             )
             .env("MEDIC_ATTEMPT", request.attempt.to_string())
+            .envs(env.iter().map(|(key, value)| (key, value)))
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(child_stderr);

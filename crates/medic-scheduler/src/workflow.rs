@@ -17,6 +17,13 @@
 //!     id: sales.report           # the JobIdentity's id; `<workflow>.<job>` when left out
 //!     command: spark-submit {conf} report.py --day today
 //!     depends_on: [ingest]
+//!   - name: rollup               # a Spark application instead of a command (for a Spark runner)
+//!     spark:
+//!       application: jobs/rollup.py      # a Python file or a jar, relative to the workflow's folder
+//!       class: com.acme.Rollup           # a jar's main class (optional)
+//!       args: [--day, today]             # the application's own arguments (optional)
+//!       master: local[2]                 # optional: sets `spark.master` in the configuration
+//!     conf: {spark.driver.memory: 1g}
 //! ```
 //!
 //! The file is read in two stages, like a rule pack: into a loose tree where every key and value keeps its line,
@@ -52,6 +59,32 @@ pub struct Workflow {
     pub jobs: Vec<Job>,
 }
 
+/// A Spark application a job submits (the `spark:` section), for a runner that knows Spark. Its master, when the
+/// section names one, is in the job's configuration as `spark.master`, where the recommender sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SparkApp {
+    /// The application: a Python file or a jar, relative to the job's working directory or absolute.
+    pub application: String,
+    /// The main class of a jar application.
+    pub main_class: Option<String>,
+    /// The application's own arguments.
+    pub args: Vec<String>,
+}
+
+impl SparkApp {
+    /// The `spark-submit` command line that runs this application with a job's `{conf}` flags: what a runner that
+    /// knows nothing of Spark ([`crate::ProcessRunner`]) runs, with `spark-submit` from `PATH`.
+    pub fn command(&self) -> Vec<String> {
+        let mut line = vec!["spark-submit".to_owned(), CONF_PLACEHOLDER.to_owned()];
+        if let Some(class) = &self.main_class {
+            line.extend(["--class".to_owned(), class.clone()]);
+        }
+        line.push(self.application.clone());
+        line.extend(self.args.iter().cloned());
+        line
+    }
+}
+
 /// One job of a workflow, with the workflow's defaults already applied.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Job {
@@ -59,8 +92,11 @@ pub struct Job {
     pub name: String,
     /// Who the job is to medic: id (`<workflow>.<job>` unless given), workflow, owner, cluster.
     pub identity: JobIdentity,
-    /// The program and its arguments, as written (see [`Job::command_line`] for what runs).
+    /// The program and its arguments, as written (see [`Job::command_line`] for what runs). For a Spark job,
+    /// [`SparkApp::command`].
     pub command: Vec<String>,
+    /// The Spark application, when the job is written as one (`spark:` rather than `command:`).
+    pub spark: Option<SparkApp>,
     /// The Spark configuration the job asks for, before medic's patches.
     pub conf: SparkConf,
     /// How often and how patiently to retry it.

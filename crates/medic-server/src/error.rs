@@ -26,7 +26,8 @@ pub enum ApiError {
     /// empty scope, an expiry in the past). Every problem is listed.
     #[error("invalid {what}: {}", problems.join("; "))]
     Invalid {
-        /// `invalid_patch`, `invalid_scope`, `invalid_expiry`, `invalid_history`, `invalid_request`.
+        /// `invalid_patch`, `invalid_scope`, `invalid_expiry`, `invalid_history`, `invalid_attempt`,
+        /// `invalid_request`.
         code: &'static str,
         /// What was being checked (`patch`, `scope`, ...).
         what: &'static str,
@@ -131,6 +132,7 @@ impl From<StoreError> for ApiError {
                     "scope" => "invalid_scope",
                     "patch" => "invalid_patch",
                     "history" => "invalid_history",
+                    "attempt" => "invalid_attempt",
                     _ => "invalid_expiry",
                 },
                 what,

@@ -12,7 +12,8 @@
 //! | `GET /v1/patches?job=&status=`, `GET /v1/patches/{id}` | — | read patches |
 //! | `DELETE /v1/patches/{id}?version=N` | writer | revoke, if still at version N (409 otherwise) |
 //! | `POST /v1/config/resolve` | — | the patched configuration of a job, the patches applied and skipped |
-//! | `POST /v1/runs` | writer | a run's outcome: consumes one-shot and until-success patches |
+//! | `POST /v1/runs` | writer | a run's outcome: consumes one-shot and until-success patches; with `attempt`, adds it to the attempts history |
+//! | `GET /v1/attempts?job=&outcome=&limit=` | reader | the attempts history (every attempt, its cost and peak memory), oldest first |
 //! | `POST /v1/classify` | — | the classification of a run's logs with the server's rule packs |
 //! | `POST /v1/recommend` | — | the retry's configuration for a failed run, or "do not retry" |
 //! | `POST /v1/remediate` | writer | classify a failed attempt, store the recommended patch, decide the retry |
@@ -124,6 +125,7 @@ pub fn app(state: AppState) -> Router {
             )
             .route("/v1/config/resolve", post(routes::config::resolve))
             .route("/v1/runs", post(routes::config::report_run))
+            .route("/v1/attempts", get(routes::config::attempts))
             .route("/v1/history", post(routes::history::import));
     }
     if state.roles.plays(ServiceRole::Recommend) {

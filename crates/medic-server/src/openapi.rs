@@ -19,6 +19,7 @@ use crate::routes;
         routes::patches::revoke,
         routes::config::resolve,
         routes::config::report_run,
+        routes::config::attempts,
         routes::recommend::recommend,
         routes::recommend::classify,
         routes::remediate::remediate,

@@ -152,6 +152,7 @@ both_backends!(
     the_scheduler_gets_the_patched_configuration,
     revokes_name_the_version_they_expect,
     runs_consume_patches_by_lifetime,
+    run_reports_add_their_attempt_to_the_history,
     expired_patches_stop_applying,
     changes_are_audited_with_the_tokens_name,
     health_metrics_and_openapi,
@@ -240,6 +241,8 @@ async fn bad_requests_are_refused_and_store_nothing(app: TestApp) {
     assert_eq!(patches, json!([]), "a refused request stored something");
     let (_, audit) = app.call("GET", "/v1/audit", Some(READER), None).await;
     assert_eq!(audit, json!([]), "a refused request was audited");
+    let (_, attempts) = app.call("GET", "/v1/attempts", Some(READER), None).await;
+    assert_eq!(attempts, json!([]), "a refused request stored an attempt");
 }
 
 async fn the_scheduler_gets_the_patched_configuration(app: TestApp) {
@@ -434,6 +437,76 @@ async fn runs_consume_patches_by_lifetime(app: TestApp) {
     assert_eq!(third["config"], json!({}));
 }
 
+async fn run_reports_add_their_attempt_to_the_history(app: TestApp) {
+    let attempt = |number: u32, outcome: &str, peak: u64| {
+        json!({
+            "job": {"id": "rollup", "workflow": "nightly"},
+            "attempt": number,
+            "config": {"spark.driver.memory": format!("{}m", 512 * number)},
+            "outcome": outcome,
+            "exit_code": if outcome == "failed" { 52 } else { 0 },
+            "failure_category": if outcome == "failed" { json!("executor_oom") } else { json!(null) },
+            "decision": if outcome == "failed" { "retry" } else { "succeeded" },
+            "recommended_changes": if outcome == "failed" { json!({"spark.driver.memory": "1024m"}) } else { json!({}) },
+            "runtime_seconds": 20.5,
+            "cost_dollars": 0.0002,
+            "peak_memory_bytes": peak,
+            "metrics": {"tasks": 4, "peak_jvm_heap_bytes": peak, "gc_time_ms": 120},
+            "at": format!("2026-11-22T10:0{number}:00Z"),
+        })
+    };
+    for (number, outcome, peak) in [(1, "failed", 500_000_000u64), (2, "succeeded", 700_000_000)] {
+        let (status, recorded) = app
+            .call(
+                "POST",
+                "/v1/runs",
+                Some(WRITER),
+                Some(json!({
+                    "job": {"id": "rollup", "workflow": "nightly"},
+                    "applied": [],
+                    "outcome": outcome,
+                    "attempt": attempt(number, outcome, peak),
+                })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{recorded}");
+        assert_eq!(recorded["attempt_recorded"], true);
+    }
+    // A report without an attempt still works, and records none.
+    let (_, recorded) = app
+        .call(
+            "POST",
+            "/v1/runs",
+            Some(WRITER),
+            Some(json!({"job": {"id": "other"}, "applied": [], "outcome": "succeeded"})),
+        )
+        .await;
+    assert_eq!(recorded["attempt_recorded"], false);
+
+    let (status, _) = app.call("GET", "/v1/attempts", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, all) = app.call("GET", "/v1/attempts", Some(READER), None).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all.as_array().map(Vec::len), Some(2), "{all}");
+    assert_eq!(all[0]["decision"], "retry");
+    assert_eq!(
+        all[0]["recommended_changes"]["spark.driver.memory"],
+        "1024m"
+    );
+    assert_eq!(all[1]["metrics"]["gc_time_ms"], 120);
+    let (_, succeeded) = app
+        .call(
+            "GET",
+            "/v1/attempts?job=rollup&outcome=succeeded",
+            Some(READER),
+            None,
+        )
+        .await;
+    assert_eq!(succeeded.as_array().map(Vec::len), Some(1), "{succeeded}");
+    assert_eq!(succeeded[0]["peak_memory_bytes"], 700_000_000u64);
+    assert_eq!(succeeded[0]["at"], "2026-11-22T10:02:00Z");
+}
+
 async fn expired_patches_stop_applying(app: TestApp) {
     app.create(json!({
         "scope": {"cluster": "emr-1"},
@@ -530,6 +603,7 @@ async fn health_metrics_and_openapi(app: TestApp) {
         [
             "/healthz",
             "/metrics",
+            "/v1/attempts",
             "/v1/audit",
             "/v1/classify",
             "/v1/config/resolve",

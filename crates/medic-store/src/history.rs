@@ -141,7 +141,7 @@ fn rfc3339(at: OffsetDateTime) -> Option<String> {
 }
 
 /// Microseconds since 1970, the sortable form of a time in SQLite.
-fn micros(at: OffsetDateTime) -> i64 {
+pub(crate) fn micros(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
 }
 

@@ -2,7 +2,8 @@
 //! (shared by several medic servers).
 //!
 //! It holds the ConfigService's scoped patches ([`medic_core::patch::Patch`]) and an audit trail of every change,
-//! the retry history the model learns from ([`medic_core::history::RetryRecord`]), and the registry of trained
+//! the retry history the model learns from ([`medic_core::history::RetryRecord`]), the attempts history (every
+//! attempt with its cost and peak memory, [`medic_core::history::AttemptEntry`]), and the registry of trained
 //! models. The two backends sit behind one [`Store`]: each has its own DDL (`migrations/sqlite`,
 //! `migrations/postgres`, applied on open) and its own SQL text, and the same test suite runs against both.
 //!
@@ -149,10 +150,12 @@ macro_rules! on_backend {
     };
 }
 
+mod attempts;
 mod events;
 mod history;
 mod models;
 
+pub use attempts::AttemptFilter;
 pub use history::RecordFilter;
 pub use models::{ModelEntry, ModelStatus, NewModel};
 
@@ -185,6 +188,11 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
         Ok(Store { backend, clock })
+    }
+
+    /// The clock the store stamps changes with (a simulation's or a test's, or the system's).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
     }
 
     /// `sqlite` or `postgres`.

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use medic_core::clock::ManualClock;
-use medic_core::history::RetryRecord;
+use medic_core::history::{AttemptEntry, RetryRecord, RunMetrics};
 use medic_core::patch::{Lifetime, PatchBody, PatchStatus, Provenance, Scope};
 use medic_core::{Category, JobIdentity, RunOutcome, SparkConf};
 use medic_store::testing::{TestBackend, TestDatabase};
-use medic_store::{ModelStatus, NewModel, NewPatch, PatchFilter, RecordFilter, Store, StoreError};
+use medic_store::{
+    AttemptFilter, ModelStatus, NewModel, NewPatch, PatchFilter, RecordFilter, Store, StoreError,
+};
 use time::macros::datetime;
 
 fn clock() -> Arc<ManualClock> {
@@ -72,6 +74,7 @@ both_backends!(
     runs_consume_one_shot_and_until_success_patches,
     history_is_written_all_or_nothing_and_read_in_time_order,
     one_model_version_is_promoted_at_a_time,
+    attempts_read_back_whole_by_job_and_outcome,
 );
 
 async fn created_patches_read_back_identically(store: Store, _clock: Arc<ManualClock>) {
@@ -506,5 +509,129 @@ async fn one_model_version_is_promoted_at_a_time(store: Store, clock: Arc<Manual
             .expect("read")
             .map(|m| m.version),
         Some("m2".to_owned())
+    );
+}
+
+/// An attempt of `job` at `minute` past midnight; even attempts succeed.
+fn attempt_entry(job: &str, attempt: u32, minute: i64) -> AttemptEntry {
+    let succeeded = attempt.is_multiple_of(2);
+    let mut config = SparkConf::new();
+    config.set("spark.master", "local[2]");
+    config.set("spark.driver.memory", format!("{}m", 512 * attempt));
+    AttemptEntry {
+        job: JobIdentity {
+            id: job.to_owned(),
+            workflow: Some("spark-examples".to_owned()),
+            owner: None,
+            cluster: Some("local".to_owned()),
+        },
+        attempt,
+        config,
+        applied_patches: if attempt > 1 {
+            vec!["p1".to_owned()]
+        } else {
+            Vec::new()
+        },
+        outcome: if succeeded {
+            RunOutcome::Succeeded
+        } else {
+            RunOutcome::Failed
+        },
+        exit_code: Some(if succeeded { 0 } else { 52 }),
+        timed_out: false,
+        failure_category: (!succeeded).then_some(Category::ExecutorOom),
+        failure_rule: (!succeeded).then(|| "executor-task-oom".to_owned()),
+        follows_category: (attempt > 1).then_some(Category::ExecutorOom),
+        decision: if succeeded { "succeeded" } else { "retry" }.to_owned(),
+        reason: "a reason, with \"quotes\" and ünïcode".to_owned(),
+        recommended_changes: if succeeded {
+            Default::default()
+        } else {
+            [
+                ("spark.driver.memory".to_owned(), Some("1024m".to_owned())),
+                ("spark.memory.fraction".to_owned(), None),
+            ]
+            .into()
+        },
+        patch_id: (!succeeded).then(|| "p1".to_owned()),
+        runtime_seconds: 21.25,
+        cost_dollars: 0.000_123,
+        peak_memory_bytes: Some(u64::from(attempt) << 28),
+        metrics: succeeded.then(|| RunMetrics {
+            app_runtime_seconds: Some(15.5),
+            tasks: 4,
+            peak_jvm_heap_bytes: Some(u64::from(attempt) << 28),
+            peak_driver_heap_bytes: Some(u64::from(attempt) << 28),
+            gc_time_ms: 266,
+            ..RunMetrics::default()
+        }),
+        at: datetime!(2026-11-22 00:00:00.123456 UTC) + time::Duration::minutes(minute),
+    }
+}
+
+async fn attempts_read_back_whole_by_job_and_outcome(store: Store, _clock: Arc<ManualClock>) {
+    let entries = [
+        attempt_entry("spark.collect", 1, 1),
+        attempt_entry("spark.collect", 2, 2),
+        attempt_entry("spark.acquire", 1, 3),
+        attempt_entry("spark.acquire", 2, 4),
+        attempt_entry("spark.collect", 4, 5),
+    ];
+    // Written out of time order: reads come back by time.
+    for entry in entries.iter().rev() {
+        store.add_attempt(entry).await.expect("add");
+    }
+    let all = store
+        .attempts(&AttemptFilter::default())
+        .await
+        .expect("read");
+    assert_eq!(all, entries);
+
+    let succeeded = store
+        .attempts(&AttemptFilter {
+            job: Some("spark.collect".to_owned()),
+            outcome: Some(RunOutcome::Succeeded),
+            ..AttemptFilter::default()
+        })
+        .await
+        .expect("read");
+    assert_eq!(succeeded, [entries[1].clone(), entries[4].clone()]);
+    let newest = store
+        .attempts(&AttemptFilter {
+            job: Some("spark.collect".to_owned()),
+            limit: Some(1),
+            ..AttemptFilter::default()
+        })
+        .await
+        .expect("read");
+    assert_eq!(newest, [entries[4].clone()]);
+    let window = store
+        .attempts(&AttemptFilter {
+            since: Some(entries[1].at),
+            until: Some(entries[3].at),
+            ..AttemptFilter::default()
+        })
+        .await
+        .expect("read");
+    assert_eq!(window, entries[1..3]);
+
+    // An invalid entry is refused with every problem, and nothing is stored.
+    let mut bad = attempt_entry("", 0, 6);
+    bad.decision = "maybe".to_owned();
+    bad.cost_dollars = -1.0;
+    match store.add_attempt(&bad).await {
+        Err(StoreError::Invalid { what, problems }) => {
+            assert_eq!(what, "attempt");
+            assert_eq!(problems.len(), 4, "{problems:?}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(
+        store
+            .attempts(&AttemptFilter::default())
+            .await
+            .expect("read")
+            .len(),
+        5
     );
 }

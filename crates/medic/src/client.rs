@@ -41,9 +41,17 @@ impl Target {
     }
 
     pub fn store(url: &str) -> anyhow::Result<Target> {
+        Target::store_with_clock(url, std::sync::Arc::new(SystemClock))
+    }
+
+    /// The database at `url`, stamping changes with `clock` (the simulator's).
+    pub fn store_with_clock(
+        url: &str,
+        clock: std::sync::Arc<dyn medic_core::clock::Clock>,
+    ) -> anyhow::Result<Target> {
         let runtime = crate::cmd::runtime()?;
         let store = runtime
-            .block_on(Store::open(url, std::sync::Arc::new(SystemClock)))
+            .block_on(Store::open(url, clock))
             .with_context(|| format!("cannot open the store {url}"))?;
         Ok(Target::Store { store, runtime })
     }
@@ -163,33 +171,61 @@ impl Target {
             Target::Store { store, .. } => Some(medic_server::AppState::new(
                 store.clone(),
                 medic_server::Tokens::new(),
-                std::sync::Arc::new(SystemClock),
+                store.clock(),
             )),
             Target::Server { .. } => None,
         }
     }
 
-    /// Reports how a run that used `applied` ended, so that one-shot and until-success patches are consumed.
+    /// Reports how a run that used `applied` ended, so that one-shot and until-success patches are consumed, and
+    /// adds `attempt` to the attempts history (before the patches are consumed, as the server does).
     pub fn report_run(
         &self,
         job: &JobIdentity,
         applied: &[String],
         outcome: medic_core::RunOutcome,
+        attempt: Option<&medic_core::history::AttemptEntry>,
     ) -> anyhow::Result<()> {
         match self {
             Target::Server { .. } => {
-                let _: Value = self.request(
-                    "POST",
-                    "/v1/runs",
-                    &[],
-                    Some(json!({"job": job, "applied": applied, "outcome": outcome})),
-                )?;
+                let mut body = json!({"job": job, "applied": applied, "outcome": outcome});
+                if let Some(attempt) = attempt {
+                    body["attempt"] = serde_json::to_value(attempt)?;
+                }
+                let _: Value = self.request("POST", "/v1/runs", &[], Some(body))?;
                 Ok(())
             }
             Target::Store { store, runtime } => {
+                if let Some(attempt) = attempt {
+                    runtime.block_on(store.add_attempt(attempt))?;
+                }
                 runtime.block_on(store.record_run(job, applied, outcome, LOCAL_ACTOR))?;
                 Ok(())
             }
+        }
+    }
+
+    /// The attempts history matching `filter`, oldest first.
+    pub fn attempts(
+        &self,
+        filter: &medic_store::AttemptFilter,
+    ) -> anyhow::Result<Vec<medic_core::history::AttemptEntry>> {
+        match self {
+            Target::Server { .. } => {
+                let mut query = Vec::new();
+                if let Some(job) = &filter.job {
+                    query.push(("job", job.clone()));
+                }
+                if let Some(outcome) = filter.outcome {
+                    let name = serde_json::to_value(outcome)?;
+                    query.push(("outcome", name.as_str().unwrap_or_default().to_owned()));
+                }
+                if let Some(limit) = filter.limit {
+                    query.push(("limit", limit.to_string()));
+                }
+                self.request("GET", "/v1/attempts", &query, None)
+            }
+            Target::Store { store, runtime } => Ok(runtime.block_on(store.attempts(filter))?),
         }
     }
 

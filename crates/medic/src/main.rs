@@ -50,6 +50,11 @@ enum Command {
     Recommend(cmd::recommend::Args),
     /// Run a workflow to the end, retrying failed jobs with medic's decisions.
     Run(cmd::run::Args),
+    /// Compare medic with today's retry policies on a simulated fleet (history, training, remediation, costs).
+    Simulate(cmd::simulate::Args),
+    /// The whole system on the built-in simulated fleet: history, training, remediation, the comparison table and
+    /// a report with plots (medic-demo/report.md).
+    Demo(cmd::simulate::Args),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +78,8 @@ fn main() -> ExitCode {
         Command::Model(command) => cmd::model::run(command),
         Command::Recommend(args) => cmd::recommend::run(args),
         Command::Run(args) => cmd::run::run(args),
+        Command::Simulate(args) => cmd::simulate::run(args, false),
+        Command::Demo(args) => cmd::simulate::run(args, true),
     };
     match result {
         Ok(code) => code,

@@ -34,6 +34,11 @@ impl Medic {
         }
     }
 
+    /// Where it works.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
     fn remediation(&self, body: Value) -> anyhow::Result<Value> {
         match (&self.local, &self.target) {
             (Some(state), Target::Store { runtime, .. }) => {
@@ -85,6 +90,8 @@ impl Remediator for Medic {
             "config": failed.conf,
             "classification": classification,
             "runtime_s": failed.runtime_s,
+            "input_bytes": failed.input_bytes,
+            "plan_operators": failed.plan_operators,
         });
         let answer = self.remediation(body).map_err(unavailable)?;
         let text = |pointer: &str| {
@@ -93,7 +100,7 @@ impl Remediator for Medic {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         };
-        let changes = answer
+        let changes: std::collections::BTreeMap<String, Option<String>> = answer
             .pointer("/recommendation/changes")
             .and_then(Value::as_object)
             .map(|changes| {
@@ -120,16 +127,25 @@ impl Remediator for Medic {
             patch_id: patch_id.clone(),
             // Only what a stored patch will change: in shadow mode, or when no patch was stored, nothing changes.
             config_changes: if patch_id.is_some() {
-                changes
+                changes.clone()
             } else {
                 Default::default()
             },
+            recommended_changes: changes,
         })
     }
 
     fn record(&self, attempt: &AttemptRecord) -> Result<(), RemediationError> {
+        // Every attempt goes to the attempts history (with the run report, so one call keeps both), and retries
+        // after a failure to the retry history the model learns from.
+        let entry = attempt.attempt_entry(&self.prices);
         self.target
-            .report_run(&attempt.job, &attempt.applied_patches, attempt.outcome)
+            .report_run(
+                &attempt.job,
+                &attempt.applied_patches,
+                attempt.outcome,
+                Some(&entry),
+            )
             .map_err(unavailable)?;
         if let Some(record) = attempt.retry_record(&self.prices) {
             self.target.add_history(&[record]).map_err(unavailable)?;

@@ -121,6 +121,40 @@ fn assert_stored(db: &str) {
         listing.contains("consumed") && listing.contains("job=nightly.heap-hungry"),
         "{listing}"
     );
+    // Every attempt is in the attempts history, with its cost and what medic did: heap-hungry twice (the failure
+    // and its fix), buggy and report once.
+    let output = medic(&["history", "attempts", "--db", db, "--json"], None);
+    let attempts: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON line"))
+        .collect();
+    let summary: Vec<(String, u64, String)> = attempts
+        .iter()
+        .map(|a| {
+            (
+                a["job"]["id"].as_str().unwrap_or_default().to_owned(),
+                a["attempt"].as_u64().unwrap_or_default(),
+                a["decision"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("nightly.heap-hungry", 1, "retry"),
+        ("nightly.heap-hungry", 2, "succeeded"),
+        ("nightly.buggy", 1, "do_not_retry"),
+        ("nightly.report", 1, "succeeded"),
+    ]
+    .map(|(job, attempt, decision)| (job.to_owned(), attempt, decision.to_owned()));
+    assert_eq!(summary, expected, "{attempts:#?}");
+    assert_eq!(
+        attempts[0]["recommended_changes"]["spark.executor.memory"],
+        "6144m"
+    );
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a["cost_dollars"].as_f64().is_some_and(|c| c >= 0.0))
+    );
 }
 
 async fn remediates_in_process(backend: TestBackend) {

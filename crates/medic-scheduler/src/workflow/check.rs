@@ -7,23 +7,25 @@ use std::time::Duration;
 use medic_core::{JobIdentity, SparkConf};
 use serde_json::Value;
 
-use super::{CONF_PLACEHOLDER, Job, RetryPolicy, Workflow};
+use super::{CONF_PLACEHOLDER, Job, RetryPolicy, SparkApp, Workflow};
 use crate::error::Problem;
 use crate::yaml_tree::{Node, Tree};
 
 const TOP_FIELDS: [&str; 4] = ["name", "description", "defaults", "jobs"];
 const DEFAULT_FIELDS: [&str; 5] = ["owner", "cluster", "conf", "retry", "timeout_s"];
-const JOB_FIELDS: [&str; 9] = [
+const JOB_FIELDS: [&str; 10] = [
     "name",
     "id",
     "owner",
     "cluster",
     "command",
+    "spark",
     "conf",
     "retry",
     "timeout_s",
     "depends_on",
 ];
+const SPARK_FIELDS: [&str; 4] = ["application", "class", "args", "master"];
 const RETRY_FIELDS: [&str; 4] = [
     "max_attempts",
     "initial_backoff_s",
@@ -314,13 +316,26 @@ impl<'a> Checker<'a> {
         };
         let owner = text(self, "owner").or_else(|| defaults.owner.clone());
         let cluster = text(self, "cluster").or_else(|| defaults.cluster.clone());
-        let command = match fields.get("command") {
-            Some((line, value)) => self.command(line, value, job),
-            None => {
+        let mut spark = None;
+        let command = match (fields.get("command"), fields.get("spark")) {
+            (Some(_), Some((line, _))) => {
+                self.report(
+                    line,
+                    job,
+                    "`command` and `spark` exclude each other: a job runs a command or submits a Spark application",
+                );
+                None
+            }
+            (Some((line, value)), None) => self.command(line, value, job),
+            (None, Some((_, value))) => {
+                spark = self.spark(value, job);
+                spark.as_ref().map(|(app, _)| app.command())
+            }
+            (None, None) => {
                 self.report(
                     node.line,
                     job,
-                    "missing field `command` (the program and its arguments)",
+                    "missing field `command` (the program and its arguments) or `spark` (a Spark application to submit)",
                 );
                 None
             }
@@ -328,6 +343,18 @@ impl<'a> Checker<'a> {
         let mut conf = defaults.conf.clone();
         if let Some((_, value)) = fields.get("conf") {
             conf.0.extend(self.conf(value, "conf", job).0);
+        }
+        if let Some((_, Some((master, line)))) = &spark {
+            match conf.get("spark.master") {
+                Some(set) if set != master => self.report(
+                    *line,
+                    job,
+                    format!("`spark.master` is `{master}` here but `{set}` in the configuration: give it once"),
+                ),
+                _ => {
+                    conf.set("spark.master", master.clone());
+                }
+            }
         }
         let retry = fields
             .get("retry")
@@ -366,6 +393,7 @@ impl<'a> Checker<'a> {
                 },
                 name,
                 command,
+                spark: spark.map(|(app, _)| app),
                 conf,
                 retry,
                 timeout,
@@ -524,6 +552,56 @@ impl<'a> Checker<'a> {
         };
         self.report(line, job, problem);
         None
+    }
+
+    /// The `spark:` section: the application to submit, and the master (with its line) when one is given.
+    #[allow(clippy::type_complexity)]
+    fn spark(
+        &mut self,
+        node: &Node,
+        job: Option<&str>,
+    ) -> Option<(SparkApp, Option<(String, u64)>)> {
+        let before = self.problems.len();
+        let fields = self.fields(node, "`spark`", &SPARK_FIELDS, job);
+        if !matches!(node.value, Tree::Map(_)) {
+            return None;
+        }
+        let text = |check: &mut Self, field: &str| {
+            let (line, value) = fields.get(field)?;
+            let name = format!("spark.{field}");
+            let text = check.text(line, value, &name, job)?;
+            if text.trim().is_empty() {
+                check.report(line, job, format!("`{name}` is empty"));
+                return None;
+            }
+            Some((text, line))
+        };
+        let application = text(self, "application");
+        let main_class = text(self, "class").map(|(class, _)| class);
+        let master = text(self, "master");
+        let args = fields
+            .get("args")
+            .and_then(|(line, value)| self.texts(line, value, "spark.args", job))
+            .unwrap_or_default();
+        if application.is_none() && fields.get("application").is_none() {
+            self.report(
+                node.line,
+                job,
+                "missing field `spark.application` (the Python file or jar to submit)",
+            );
+        }
+        if self.problems.len() > before {
+            return None;
+        }
+        let (application, _) = application?;
+        Some((
+            SparkApp {
+                application,
+                main_class,
+                args,
+            },
+            master,
+        ))
     }
 
     fn conf(&mut self, node: &Node, field: &str, job: Option<&str>) -> SparkConf {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use medic_core::clock::ManualClock;
 use medic_core::history::Prices;
-use medic_core::{Category, RunOutcome};
+use medic_core::{Category, LogSource, RunOutcome};
 use medic_scheduler::{
     AttemptDecision, Error, Event, JobRunner, JobStatus, NoRemediation, ProcessRunner,
     RecordingSleeper, Remediator, Scheduler, Workflow, WorkflowReport,
@@ -213,6 +213,81 @@ fn a_decision_not_to_retry_stops_the_job_at_once() {
         "the query is wrong: a retry fails the same way"
     );
     assert!(sleeper.sleeps().is_empty());
+}
+
+#[test]
+fn what_the_runner_learned_about_a_run_reaches_the_remediator_and_the_history() {
+    let workflow = parse(
+        "name: w\njobs:\n  - name: etl\n    command: [run]\n    conf: {spark.executor.memory: 2g}\n",
+    );
+    // The scripted runner reports 3 GiB of input and a sort-merge join for every attempt.
+    let runner = ScriptedRunner::new(&[("etl", &[Ok((1, OOM)), Ok((0, ""))])]);
+    let medic = FakeMedic::default();
+    let dir = tempfile::tempdir().expect("temp");
+    run(
+        &workflow,
+        &runner,
+        &medic,
+        &RecordingSleeper::new(),
+        dir.path(),
+    );
+    let failed = medic.failed();
+    assert_eq!(failed[0].input_bytes, Some(3 << 30));
+    assert_eq!(failed[0].plan_operators, ["SortMergeJoin"]);
+    let learned = medic.records()[1]
+        .retry_record(&Prices::default())
+        .expect("a retry after an OOM");
+    assert_eq!(learned.input_bytes, Some(3 << 30));
+    assert_eq!(learned.plan_operators, ["SortMergeJoin"]);
+}
+
+#[test]
+fn every_attempt_reaches_the_attempts_history_with_the_runners_logs_and_metrics() {
+    let workflow = parse(
+        "name: w\njobs:\n  - name: etl\n    command: [run]\n    conf: {spark.executor.memory: 2g}\n",
+    );
+    let runner = ScriptedRunner::new(&[("etl", &[Ok((1, OOM)), Ok((0, ""))])]);
+    let medic = FakeMedic::default();
+    let dir = tempfile::tempdir().expect("temp");
+    run(
+        &workflow,
+        &runner,
+        &medic,
+        &RecordingSleeper::new(),
+        dir.path(),
+    );
+    // The runner's own logs (a Spark runner's event-log findings) are classified with stdout and stderr.
+    let failed = medic.failed();
+    let sources: Vec<LogSource> = failed[0].logs.iter().map(|log| log.source).collect();
+    assert_eq!(
+        sources,
+        [LogSource::Stdout, LogSource::Stderr, LogSource::Eventlog]
+    );
+    let entries: Vec<_> = medic
+        .records()
+        .iter()
+        .map(|record| record.attempt_entry(&Prices::default()))
+        .collect();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    let (first, second) = (&entries[0], &entries[1]);
+    assert_eq!(first.decision, "retry");
+    assert_eq!(first.outcome, RunOutcome::Failed);
+    assert_eq!(first.failure_category, Some(Category::ExecutorOom));
+    assert_eq!(first.patch_id.as_deref(), Some("p1"));
+    assert_eq!(
+        first.recommended_changes.get("spark.executor.memory"),
+        Some(&Some("4g".to_owned()))
+    );
+    assert_eq!(first.cost_dollars, 0.25);
+    assert_eq!(
+        first.metrics.as_ref().and_then(|m| m.peak_jvm_heap_bytes),
+        Some(3 << 29)
+    );
+    assert_eq!(second.decision, "succeeded");
+    assert_eq!(second.outcome, RunOutcome::Succeeded);
+    assert_eq!(second.follows_category, Some(Category::ExecutorOom));
+    assert_eq!(second.config.get("spark.executor.memory"), Some("4g"));
+    assert!(first.validate().is_empty() && second.validate().is_empty());
 }
 
 #[test]

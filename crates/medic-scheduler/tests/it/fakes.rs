@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 
+use medic_core::history::RunMetrics;
 use medic_core::{Category, JobIdentity, LogSource, SparkConf};
 use medic_scheduler::{
-    AttemptOutcome, AttemptRecord, AttemptRequest, Decision, FailedAttempt, JobRunner,
+    AttemptOutcome, AttemptRecord, AttemptRequest, Decision, FailedAttempt, JobRunner, LogFile,
     RemediationError, Remediator, ResolvedConfig, RunnerError, STDERR_FILE, STDOUT_FILE,
 };
 
@@ -81,6 +82,10 @@ impl Remediator for FakeMedic {
                 rule: Some("executor-heap-oom".to_owned()),
                 patch_id: Some(id),
                 config_changes: BTreeMap::from([(
+                    "spark.executor.memory".to_owned(),
+                    Some("4g".to_owned()),
+                )]),
+                recommended_changes: BTreeMap::from([(
                     "spark.executor.memory".to_owned(),
                     Some("4g".to_owned()),
                 )]),
@@ -187,6 +192,9 @@ impl JobRunner for ScriptedRunner {
         std::fs::create_dir_all(request.dir).map_err(io)?;
         std::fs::write(request.dir.join(STDOUT_FILE), "").map_err(io)?;
         std::fs::write(request.dir.join(STDERR_FILE), stderr).map_err(io)?;
+        // What a Spark runner adds: the event log's findings, tagged as such.
+        let findings = request.dir.join("eventlog-findings.log");
+        std::fs::write(&findings, "").map_err(io)?;
         Ok(AttemptOutcome {
             exit_code: Some(exit_code),
             signal: None,
@@ -196,6 +204,16 @@ impl JobRunner for ScriptedRunner {
             stderr: request.dir.join(STDERR_FILE),
             peak_memory_bytes: None,
             cost: Some(0.25),
+            input_bytes: Some(3 << 30),
+            plan_operators: vec!["SortMergeJoin".to_owned()],
+            metrics: Some(RunMetrics {
+                peak_jvm_heap_bytes: Some(3 << 29),
+                ..RunMetrics::default()
+            }),
+            logs: vec![LogFile {
+                source: LogSource::Eventlog,
+                path: findings,
+            }],
             note: None,
         })
     }

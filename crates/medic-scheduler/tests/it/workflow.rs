@@ -63,6 +63,7 @@ fn summary(workflow: &Workflow, dir: &Path) -> String {
             name,
             identity,
             command,
+            spark,
             conf,
             retry,
             timeout,
@@ -76,6 +77,13 @@ fn summary(workflow: &Workflow, dir: &Path) -> String {
             serde_json::to_string(identity).expect("json")
         );
         let _ = writeln!(text, "  command: {command:?}");
+        if let Some(spark) = spark {
+            let _ = writeln!(
+                text,
+                "  spark: application {:?}, class {:?}, args {:?}",
+                spark.application, spark.main_class, spark.args
+            );
+        }
         let _ = writeln!(
             text,
             "  conf: {}",

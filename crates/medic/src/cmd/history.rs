@@ -1,4 +1,5 @@
-//! `medic history import|export`: the retry history the model learns from, as JSON Lines or CSV.
+//! `medic history import|export`: the retry history the model learns from, as JSON Lines or CSV;
+//! `medic history attempts`: every attempt of every job, with its cost and peak memory.
 
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Write the whole history, oldest first.
     Export(ExportArgs),
+    /// Show the attempts history: every attempt `medic run` made, first attempts and successes included, with its
+    /// outcome, what medic decided or recommended, its cost and its peak memory, oldest first.
+    Attempts(AttemptsArgs),
     /// Write a synthetic history with a known failure rule (a retry fails when its memory is below the job's
     /// hidden need), for trying medic out and for benchmarks. Seeded: the same seed gives the same records.
     Synthesize(SynthesizeArgs),
@@ -111,6 +115,34 @@ pub struct ExportArgs {
     db: String,
 }
 
+/// Arguments of `medic history attempts`.
+#[derive(clap::Args, Debug)]
+pub struct AttemptsArgs {
+    /// Only this job's attempts (its id, `<workflow>.<job>` unless the workflow names one).
+    #[arg(long, value_name = "ID")]
+    job: Option<String>,
+    /// Only attempts that ended so.
+    #[arg(long, value_enum)]
+    outcome: Option<OutcomeArg>,
+    /// Only the newest this many.
+    #[arg(long)]
+    limit: Option<u32>,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    target: super::TargetArgs,
+}
+
+/// An attempt's outcome on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutcomeArg {
+    /// It succeeded.
+    Succeeded,
+    /// It failed.
+    Failed,
+}
+
 /// Reads a history file (or standard input for `-`).
 pub fn read_file(
     path: &Path,
@@ -152,6 +184,10 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             })?;
             eprintln!("imported {added} record(s) from {}", args.file.display());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Attempts(args) => {
+            drop(runtime);
+            attempts(args)
         }
         Command::Synthesize(args) => {
             let config = medic_model::synthetic::SyntheticConfig {
@@ -200,4 +236,88 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn attempts(args: AttemptsArgs) -> anyhow::Result<ExitCode> {
+    let filter = medic_store::AttemptFilter {
+        job: args.job,
+        outcome: args.outcome.map(|outcome| match outcome {
+            OutcomeArg::Succeeded => medic_core::RunOutcome::Succeeded,
+            OutcomeArg::Failed => medic_core::RunOutcome::Failed,
+        }),
+        limit: args.limit,
+        ..medic_store::AttemptFilter::default()
+    };
+    let entries = args.target.connect()?.attempts(&filter)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.json {
+        for entry in &entries {
+            serde_json::to_writer(&mut out, entry)?;
+            writeln!(out)?;
+        }
+    } else {
+        let width = entries
+            .iter()
+            .map(|entry| entry.job.id.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(3);
+        writeln!(
+            out,
+            "{:<20} {:<width$} {:>2} {:<9} {:<18} {:<24} {:>7} {:>9} {:>9}  recommended",
+            "started (UTC)",
+            "job",
+            "#",
+            "outcome",
+            "decision",
+            "failure",
+            "runtime",
+            "cost",
+            "peak MiB"
+        )?;
+        for entry in &entries {
+            let at = entry.at.to_offset(time::UtcOffset::UTC);
+            let changes: Vec<String> = entry
+                .recommended_changes
+                .iter()
+                .map(|(key, value)| format!("{key}={}", value.as_deref().unwrap_or("(unset)")))
+                .collect();
+            writeln!(
+                out,
+                "{:<20} {:<width$} {:>2} {:<9} {:<18} {:<24} {:>6.1}s {:>9} {:>9}  {}",
+                format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                    at.year(),
+                    u8::from(at.month()),
+                    at.day(),
+                    at.hour(),
+                    at.minute(),
+                    at.second()
+                ),
+                entry.job.id,
+                entry.attempt,
+                match entry.outcome {
+                    medic_core::RunOutcome::Succeeded => "succeeded",
+                    medic_core::RunOutcome::Failed => "failed",
+                },
+                entry.decision,
+                entry
+                    .failure_category
+                    .map_or("-".to_owned(), |c| c.to_string()),
+                entry.runtime_seconds,
+                format!("${:.5}", entry.cost_dollars),
+                entry
+                    .peak_memory_bytes
+                    .map_or("-".to_owned(), |b| (b >> 20).to_string()),
+                if changes.is_empty() {
+                    "-".to_owned()
+                } else {
+                    changes.join(" ")
+                }
+            )?;
+        }
+    }
+    out.flush()?;
+    eprintln!("{} attempt(s)", entries.len());
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 
 pub mod classify;
 pub mod config;
+mod demo_report;
 pub mod history;
 pub mod model;
 pub mod patch;
@@ -10,6 +11,7 @@ pub mod recommend;
 pub mod rules;
 pub mod run;
 pub mod serve;
+pub mod simulate;
 pub mod train;
 
 use std::path::PathBuf;

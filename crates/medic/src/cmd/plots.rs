@@ -96,3 +96,66 @@ pub fn reliability(path: &Path, metrics: &EvaluationMetrics) -> anyhow::Result<(
         .map_err(|e| anyhow!("{e}"))?;
     root.present().map_err(|e| anyhow!("{e}"))
 }
+
+/// One bar per named value, with the value written above it (`format` turns a value into its label).
+pub fn bars(
+    path: &Path,
+    caption: &str,
+    y_desc: &str,
+    items: &[(String, f64)],
+    format: impl Fn(f64) -> String,
+) -> anyhow::Result<()> {
+    let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    let top = items
+        .iter()
+        .map(|(_, v)| *v)
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max)
+        .max(1e-9)
+        * 1.15;
+    let n = items.len().max(1) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(caption, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..n, 0.0..top)
+        .map_err(|e| anyhow!("{e}"))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(items.len() * 2 + 1)
+        .x_label_formatter(&|x| {
+            let slot = x - x.floor();
+            if (slot - 0.5).abs() < 1e-6 {
+                items
+                    .get(x.floor() as usize)
+                    .map_or(String::new(), |(name, _)| name.clone())
+            } else {
+                String::new()
+            }
+        })
+        .y_desc(y_desc)
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    let palette = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
+    for (i, (_, value)) in items.iter().enumerate() {
+        let x = i as f64;
+        let color = palette[i % palette.len()];
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x + 0.15, 0.0), (x + 0.85, *value)],
+                color.mix(0.7).filled(),
+            )))
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format(*value),
+                (x + 0.3, *value + top * 0.02),
+                ("sans-serif", 14),
+            )))
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    root.present().map_err(|e| anyhow!("{e}"))
+}

@@ -12,9 +12,10 @@ use medic_core::clock::{Clock, SystemClock};
 use medic_core::history::Prices;
 use medic_recommend::SearchSpaces;
 use medic_scheduler::{
-    Event, JobStatus, NoRemediation, ProcessRunner, Remediator, Scheduler, ThreadSleeper, Workflow,
-    WorkflowReport,
+    Event, JobRunner, JobStatus, NoRemediation, ProcessRunner, Remediator, Scheduler,
+    ThreadSleeper, Workflow, WorkflowReport,
 };
+use medic_spark::{SparkInstall, SparkRunner};
 
 use super::{RulesArgs, TargetArgs};
 use crate::remediator::Medic;
@@ -22,7 +23,10 @@ use crate::remediator::Medic;
 /// Arguments of `medic run`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The workflow file (YAML): jobs with a command, a Spark configuration, a retry policy and dependencies.
+    /// The workflow file (YAML): jobs with a command or a Spark application (`spark:`), a Spark configuration, a
+    /// retry policy and dependencies. Spark applications are submitted with the `spark-submit` of
+    /// `$MEDIC_SPARK_HOME`, else of the repository's `.cache/spark/venv` (`scripts/install-spark.sh`), else of
+    /// `PATH`.
     workflow: PathBuf,
     /// Print the report as JSON (`{"jobs": [{"name", "status", "attempts": [...]}]}`) instead of a table.
     #[arg(long)]
@@ -48,6 +52,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let workflow = Workflow::load(&args.workflow)?;
+    let runner = runner_for(&workflow)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let now = clock.now();
     let run_dir = args.runs.join(format!(
@@ -88,7 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         workflow.jobs.len(),
         run_dir.display()
     );
-    let scheduler = Scheduler::new(ProcessRunner, remediator, ThreadSleeper, clock);
+    let scheduler = Scheduler::new(runner, remediator, ThreadSleeper, clock);
     let mut report = scheduler.run(&workflow, &run_dir, progress)?;
     // The process runner measures time, not money: price each attempt from its configuration and wall time.
     let prices = Prices::default();
@@ -110,6 +115,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The runner for `workflow`: Spark applications are submitted by a [`SparkRunner`] (which runs the other jobs'
+/// commands as they are), found before anything runs so that a missing Spark stops the run with the command that
+/// installs one; a workflow of commands only needs a [`ProcessRunner`].
+fn runner_for(workflow: &Workflow) -> anyhow::Result<Box<dyn JobRunner>> {
+    if workflow.jobs.iter().all(|job| job.spark.is_none()) {
+        return Ok(Box::new(ProcessRunner));
+    }
+    let home = std::env::var_os("MEDIC_SPARK_HOME")
+        .filter(|home| !home.is_empty())
+        .map(PathBuf::from);
+    let current = std::env::current_dir().unwrap_or_default();
+    let mut search: Vec<&std::path::Path> = workflow
+        .jobs
+        .iter()
+        .map(|job| job.working_dir.as_path())
+        .collect();
+    search.push(&current);
+    let install =
+        SparkInstall::locate(home.as_deref(), &search, std::env::var_os("PATH").as_ref())?;
+    eprintln!(
+        "medic: Spark applications go to {} ({})",
+        install.spark_submit.display(),
+        install.found_by
+    );
+    Ok(Box::new(SparkRunner::new(install, Prices::default())))
 }
 
 /// The live display: one line per event on stderr.

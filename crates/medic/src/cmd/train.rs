@@ -10,8 +10,11 @@ use medic_core::clock::{Clock, SystemClock};
 use medic_core::history::RetryRecord;
 use medic_model::metrics::EvaluationMetrics;
 use medic_model::train::evaluate_records;
-use medic_model::{PromotionPolicy, TrainConfig, time_split, train};
+use medic_model::{
+    MIN_COMPARISON_RECORDS, PromotionPolicy, TrainConfig, time_split, train, unseen_by,
+};
 use medic_store::{NewModel, RecordFilter, Store};
+use time::OffsetDateTime;
 
 use super::DEFAULT_DB;
 use super::history::{Format, PriceArgs, read_file};
@@ -85,36 +88,111 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     eprintln!("{} record(s) of history", records.len());
-    let (training, holdout) = time_split(&records, args.holdout);
-    let training: Vec<RetryRecord> = training.into_iter().cloned().collect();
-    let config = TrainConfig {
-        seed: args.seed,
-        max_epochs: args.epochs,
-        cost_weight: args.cost_weight,
-        ..TrainConfig::default()
+    let options = RoundOptions {
+        config: TrainConfig {
+            seed: args.seed,
+            max_epochs: args.epochs,
+            cost_weight: args.cost_weight,
+            ..TrainConfig::default()
+        },
+        holdout: args.holdout,
+        out: args.out.clone(),
+        gate: PromotionPolicy {
+            min_auc: args.min_auc,
+            max_ece: args.max_ece,
+            ..PromotionPolicy::default()
+        },
+        promote: !args.no_promote,
     };
-
-    let bar = indicatif::ProgressBar::new(config.max_epochs as u64).with_style(
+    let bar = indicatif::ProgressBar::new(options.config.max_epochs as u64).with_style(
         indicatif::ProgressStyle::with_template("{bar:30} epoch {pos}/{len} {msg} [{elapsed}]")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let trained = train(&training, &config, |epoch, metrics| {
-        bar.set_position(epoch as u64);
-        bar.set_message(format!(
-            "train loss {:.4}, validation loss {:.4}",
-            metrics.train_loss,
-            metrics.validation_loss.unwrap_or(f64::NAN)
-        ));
-    })?;
+    let round = train_round(
+        &runtime,
+        store.as_ref(),
+        &records,
+        &options,
+        clock.now(),
+        "medic train",
+        |epoch, metrics| {
+            bar.set_position(epoch as u64);
+            bar.set_message(format!(
+                "train loss {:.4}, validation loss {:.4}",
+                metrics.train_loss,
+                metrics.validation_loss.unwrap_or(f64::NAN)
+            ));
+        },
+    )?;
     bar.finish_and_clear();
+    print_table(&round.version, &round.report, &round.metrics);
+    println!(
+        "saved to {} (weights.safetensors, model.json, loss.svg, calibration.svg)",
+        round.dir.display()
+    );
+    if let Some(verdict) = &round.verdict {
+        if !verdict.promote {
+            println!("not promoted: {}", verdict.reasons.join("; "));
+        } else if !round.promoted {
+            println!("passes the gate; not promoted (--no-promote)");
+        } else {
+            println!("promoted {}", round.version);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How to run a training round.
+pub struct RoundOptions {
+    /// Training settings.
+    pub config: TrainConfig,
+    /// The latest fraction of the records held out for the audit.
+    pub holdout: f64,
+    /// Where model directories go (`out/VERSION`).
+    pub out: PathBuf,
+    /// The promotion gate.
+    pub gate: PromotionPolicy,
+    /// Promote a model that passes the gate.
+    pub promote: bool,
+}
+
+/// What a training round made.
+pub struct Round {
+    /// The new model's version.
+    pub version: String,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// How training went.
+    pub report: medic_model::TrainingReport,
+    /// The new model on the hold-out records.
+    pub metrics: EvaluationMetrics,
+    /// The gate's verdict (with a store only).
+    pub verdict: Option<medic_model::Verdict>,
+    /// Whether it was promoted.
+    pub promoted: bool,
+}
+
+/// Trains on `records` (sorted by time), audits on the latest of them, saves the model with its plots and, with
+/// a store, registers it and promotes it when it passes the gate against the current model on the same hold-out.
+/// `medic train` and the simulator's daily retraining both go through here.
+pub fn train_round(
+    runtime: &tokio::runtime::Runtime,
+    store: Option<&Store>,
+    records: &[RetryRecord],
+    options: &RoundOptions,
+    now: OffsetDateTime,
+    actor: &str,
+    on_epoch: impl FnMut(usize, &medic_model::EpochMetrics) + Send,
+) -> anyhow::Result<Round> {
+    let (training, holdout) = time_split(records, options.holdout);
+    let training: Vec<RetryRecord> = training.into_iter().cloned().collect();
+    let trained = train(&training, &options.config, on_epoch)?;
     let metrics = evaluate_records(
         &trained.model,
         &trained.spec,
         &holdout,
         trained.report.log_cost_mean,
     )?;
-
-    let now = clock.now();
     let version = format!(
         "m{:04}{:02}{:02}-{:02}{:02}{:02}-s{}",
         now.year(),
@@ -123,48 +201,72 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         now.hour(),
         now.minute(),
         now.second(),
-        args.seed
+        options.config.seed
     );
-    let dir = args.out.join(&version);
+    let dir = options.out.join(&version);
     let description = medic_model::save(&dir, &trained, Some(metrics.clone()), now)?;
     super::plots::loss_curves(&dir.join("loss.svg"), &trained.report.epochs)?;
     super::plots::reliability(&dir.join("calibration.svg"), &metrics)?;
-
-    print_table(&version, &trained.report, &metrics);
-    println!(
-        "saved to {} (weights.safetensors, model.json, loss.svg, calibration.svg)",
-        dir.display()
-    );
-
-    let Some(store) = store else {
-        return Ok(ExitCode::SUCCESS);
+    let mut round = Round {
+        version: version.clone(),
+        dir: dir.clone(),
+        report: trained.report.clone(),
+        metrics,
+        verdict: None,
+        promoted: false,
     };
-    // The current model is measured on this model's hold-out set, so that the two are compared on equal terms.
+    let Some(store) = store else {
+        return Ok(round);
+    };
+    // The current model is compared with the new one on the hold-out records it did not learn from: retrained
+    // daily, it has learned from most of today's hold-out, and would look better than it is.
     let current = runtime.block_on(store.promoted_model())?;
-    let current_metrics = match &current {
-        Some(entry) => match medic_model::load(Path::new(&entry.artifact)) {
-            Ok(loaded) => Some(evaluate_records(
-                &loaded.model,
-                &loaded.description.features,
-                &holdout,
-                loaded.description.log_cost_mean,
-            )?),
+    let mut verdict = options.gate.judge(&round.metrics, None);
+    let mut comparison = serde_json::Value::Null;
+    if let Some(entry) = &current {
+        match medic_model::load(Path::new(&entry.artifact)) {
+            Ok(loaded) => {
+                let unseen = unseen_by(&holdout, &loaded.description);
+                if unseen.len() >= MIN_COMPARISON_RECORDS {
+                    let candidate = evaluate_records(
+                        &trained.model,
+                        &trained.spec,
+                        &unseen,
+                        round.report.log_cost_mean,
+                    )?;
+                    let current_metrics = evaluate_records(
+                        &loaded.model,
+                        &loaded.description.features,
+                        &unseen,
+                        loaded.description.log_cost_mean,
+                    )?;
+                    verdict
+                        .reasons
+                        .extend(options.gate.compare(&candidate, &current_metrics));
+                    verdict.promote = verdict.reasons.is_empty();
+                    comparison = serde_json::json!({
+                        "records": unseen.len(),
+                        "candidate": candidate,
+                        "current": current_metrics,
+                    });
+                } else {
+                    comparison = serde_json::json!({
+                        "records": unseen.len(),
+                        "note": format!(
+                            "{} hold-out record(s) are newer than what {} learned from; fewer than {MIN_COMPARISON_RECORDS}: judged on the thresholds alone",
+                            unseen.len(), entry.version
+                        ),
+                    });
+                }
+            }
             Err(e) => {
-                eprintln!(
+                tracing::warn!(
                     "the current model {} cannot be loaded ({e}); judging the new one alone",
                     entry.version
                 );
-                None
             }
-        },
-        None => None,
-    };
-    let policy = PromotionPolicy {
-        min_auc: args.min_auc,
-        max_ece: args.max_ece,
-        ..PromotionPolicy::default()
-    };
-    let verdict = policy.judge(&metrics, current_metrics.as_ref());
+        }
+    }
     runtime.block_on(
         store.register_model(
             NewModel {
@@ -177,21 +279,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 description: serde_json::json!({
                     "description": description,
                     "verdict": verdict,
-                    "current_on_same_holdout": current_metrics,
+                    "comparison_with_current": comparison,
                 }),
             },
-            "medic train",
+            actor,
         ),
     )?;
-    if !verdict.promote {
-        println!("not promoted: {}", verdict.reasons.join("; "));
-    } else if args.no_promote {
-        println!("passes the gate; not promoted (--no-promote)");
-    } else {
-        runtime.block_on(store.promote_model(&version, "medic train"))?;
-        println!("promoted {version}");
+    if verdict.promote && options.promote {
+        runtime.block_on(store.promote_model(&version, actor))?;
+        round.promoted = true;
     }
-    Ok(ExitCode::SUCCESS)
+    round.verdict = Some(verdict);
+    Ok(round)
 }
 
 fn print_table(version: &str, report: &medic_model::TrainingReport, metrics: &EvaluationMetrics) {

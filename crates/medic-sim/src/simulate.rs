@@ -1,0 +1,335 @@
+//! Running policies over simulated days, and what they achieved.
+//!
+//! A day is one workflow holding every job of the fleet, run by the real [`Scheduler`] with the
+//! [`SimulatedRunner`] and the policy as its remediator, under a [`ManualClock`] set to that day. Afterwards the
+//! day's report is scored against the hidden truth ([`PolicyStats`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use medic_core::clock::{Clock, ManualClock};
+use medic_scheduler::{
+    AttemptDecision, Event, Job, JobStatus, RetryPolicy, Scheduler, Sleeper, Workflow,
+    WorkflowReport,
+};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+use crate::policy::Policy;
+use crate::runner::SimulatedRunner;
+use crate::world::{FailureKind, World};
+
+/// Runs days of a world.
+pub struct Simulation<'a> {
+    world: &'a World,
+    work_dir: PathBuf,
+    start: OffsetDateTime,
+}
+
+/// Backoff in simulated time: the clock moves on, nobody waits.
+struct ClockSleeper(Arc<ManualClock>);
+
+impl Sleeper for ClockSleeper {
+    fn sleep(&self, delay: Duration) {
+        self.0
+            .advance(time::Duration::seconds(delay.as_secs() as i64));
+    }
+}
+
+impl<'a> Simulation<'a> {
+    /// Days of `world`, with the attempts' logs written under `work_dir` (each day's are removed once it is
+    /// scored).
+    pub fn new(world: &'a World, work_dir: &Path) -> Self {
+        let start = world
+            .spec()
+            .start_date()
+            .map(|date| date.midnight().assume_utc())
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        Simulation {
+            world,
+            work_dir: work_dir.to_path_buf(),
+            start,
+        }
+    }
+
+    /// The world.
+    pub fn world(&self) -> &World {
+        self.world
+    }
+
+    /// Midnight (UTC) of `day`.
+    pub fn day_start(&self, day: u32) -> OffsetDateTime {
+        self.start + time::Duration::days(i64::from(day))
+    }
+
+    /// The workflow of `day`: every job of the fleet, no dependencies, the fleet's attempts per run.
+    pub fn workflow(&self, day: u32) -> Workflow {
+        let retry = RetryPolicy {
+            max_attempts: self.world.spec().max_attempts,
+            ..RetryPolicy::default()
+        };
+        Workflow {
+            name: format!("day-{day}"),
+            source: "simulated fleet".to_owned(),
+            jobs: self
+                .world
+                .jobs_on(day)
+                .map(|job| Job {
+                    name: job.identity.id.clone(),
+                    identity: job.identity.clone(),
+                    command: Vec::new(),
+                    spark: None,
+                    conf: job.conf.clone(),
+                    retry,
+                    timeout: None,
+                    depends_on: Vec::new(),
+                    working_dir: self.work_dir.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Runs `day` with `policy`: the clock moves to the day's start (runs are spread over the day's first
+    /// twelve hours, in order), then [`Policy::start_day`], the runs, [`Policy::end_day`].
+    pub fn run_day(
+        &self,
+        day: u32,
+        policy: &dyn Policy,
+        clock: &Arc<ManualClock>,
+    ) -> Result<WorkflowReport> {
+        let start = self.day_start(day);
+        let now = clock.now();
+        if now < start {
+            clock.advance(start - now);
+        }
+        policy.start_day(day);
+        let workflow = self.workflow(day);
+        let spacing =
+            time::Duration::seconds_f64(12.0 * 3600.0 / workflow.jobs.len().max(1) as f64);
+        let dir = self.work_dir.join(format!("{}-{day}", policy.name()));
+        let scheduler = Scheduler::new(
+            SimulatedRunner::new(self.world, day),
+            policy,
+            ClockSleeper(clock.clone()),
+            clock.clone(),
+        );
+        let report = scheduler.run(&workflow, &dir, |event| {
+            if let Event::JobFinished { .. } = event {
+                clock.advance(spacing);
+            }
+        })?;
+        std::fs::remove_dir_all(&dir).map_err(|source| Error::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        policy.end_day(day)?;
+        Ok(report)
+    }
+}
+
+/// What one policy achieved, scored against the hidden truth. Costs are in dollars.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PolicyStats {
+    /// Runs (one per job and day).
+    pub runs: u64,
+    /// Runs whose first attempt failed.
+    pub failures: u64,
+    /// Of those, failures because memory was too small (executor heap, container, driver heap).
+    pub memory_failures: u64,
+    /// Share of memory failures whose first retry succeeded, without a human.
+    pub memory_fixed_first_retry: f64,
+    /// Share of memory failures that succeeded on some retry.
+    pub memory_fixed: f64,
+    /// Share of all failures that succeeded on some retry.
+    pub failures_fixed: f64,
+    /// What failures cost: every failed attempt (first ones and retries), plus what successful retries cost beyond
+    /// a clean run of the job's own configuration (more memory, or a slower run, is the failure's cost; the work
+    /// itself would have been paid anyway).
+    pub failure_cost: f64,
+    /// The failed first attempts' part of `failure_cost`.
+    pub failed_run_cost: f64,
+    /// The retries' part of `failure_cost`.
+    pub retry_cost: f64,
+    /// Attempts after the first.
+    pub retries: u64,
+    /// Retries that failed.
+    pub wasted_retries: u64,
+    /// Runs the policy stopped retrying while attempts remained, for a failure no retry gets past.
+    pub retries_correctly_disabled: u64,
+    /// Runs the policy stopped retrying while attempts remained, for a failure a retry (or more memory) gets past.
+    pub retries_wrongly_disabled: u64,
+    /// Runs that ended failed: a human has to look.
+    pub unfixed: u64,
+    /// Everything every attempt cost, successful runs included.
+    pub total_cost: f64,
+    /// Failures and fixes per true cause.
+    pub by_cause: BTreeMap<String, CauseStats>,
+    #[serde(skip)]
+    memory_first_retry_fixes: u64,
+    #[serde(skip)]
+    memory_fixes: u64,
+    #[serde(skip)]
+    fixes: u64,
+}
+
+/// Failures of one true cause.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CauseStats {
+    /// Runs whose first attempt failed for it.
+    pub failures: u64,
+    /// Of those, runs that succeeded on a retry.
+    pub fixed: u64,
+    /// Their part of the failure cost.
+    pub failure_cost: f64,
+}
+
+impl PolicyStats {
+    /// Scores the runs of `day` in `report` against `world`.
+    pub fn add_day(&mut self, world: &World, day: u32, report: &WorkflowReport) {
+        for job_report in &report.jobs {
+            let Some(job) = world.job(&job_report.id) else {
+                continue;
+            };
+            let Some(first) = job_report.attempts.first() else {
+                continue;
+            };
+            self.runs += 1;
+            let cost = |a: &medic_scheduler::AttemptReport| a.cost.unwrap_or(0.0);
+            self.total_cost += job_report.attempts.iter().map(cost).sum::<f64>();
+            self.retries += job_report.attempts.len() as u64 - 1;
+            if first.decision == AttemptDecision::Succeeded {
+                continue;
+            }
+            let truth = |a: &medic_scheduler::AttemptReport| {
+                world.attempt(job, day, a.attempt, &a.conf).failure
+            };
+            let cause = truth(first).unwrap_or(FailureKind::NovelTransient);
+            let fixed = job_report.status == JobStatus::Succeeded;
+            self.failures += 1;
+            self.failed_run_cost += cost(first);
+            let mut run_cost = cost(first);
+            for retry in &job_report.attempts[1..] {
+                let part = if retry.decision == AttemptDecision::Succeeded {
+                    (cost(retry) - world.clean_cost(job, day)).max(0.0)
+                } else {
+                    self.wasted_retries += 1;
+                    cost(retry)
+                };
+                self.retry_cost += part;
+                run_cost += part;
+            }
+            let by_cause = self.by_cause.entry(cause.as_str().to_owned()).or_default();
+            by_cause.failures += 1;
+            by_cause.failure_cost += run_cost;
+            if fixed {
+                by_cause.fixed += 1;
+                self.fixes += 1;
+            } else {
+                self.unfixed += 1;
+            }
+            if cause.is_memory() {
+                self.memory_failures += 1;
+                if fixed {
+                    self.memory_fixes += 1;
+                }
+                if job_report
+                    .attempts
+                    .get(1)
+                    .is_some_and(|a| a.decision == AttemptDecision::Succeeded)
+                {
+                    self.memory_first_retry_fixes += 1;
+                }
+            }
+            if let Some(last) = job_report.attempts.last()
+                && last.decision == AttemptDecision::DoNotRetry
+                && last.attempt < world.spec().max_attempts
+            {
+                match truth(last) {
+                    Some(kind) if kind.is_permanent() => self.retries_correctly_disabled += 1,
+                    _ => self.retries_wrongly_disabled += 1,
+                }
+            }
+        }
+        let share = |part: u64, whole: u64| {
+            if whole == 0 {
+                0.0
+            } else {
+                part as f64 / whole as f64
+            }
+        };
+        self.memory_fixed_first_retry = share(self.memory_first_retry_fixes, self.memory_failures);
+        self.memory_fixed = share(self.memory_fixes, self.memory_failures);
+        self.failures_fixed = share(self.fixes, self.failures);
+        self.failure_cost = self.failed_run_cost + self.retry_cost;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use medic_rules::RuleSet;
+
+    use super::*;
+    use crate::fleet::FleetSpec;
+    use crate::policy::{Baseline, BaselineKind};
+
+    fn small_fleet() -> FleetSpec {
+        let mut spec = FleetSpec::default_fleet();
+        spec.jobs = 200;
+        spec.history_days = 0;
+        spec.days = 3;
+        spec
+    }
+
+    fn run(kind: BaselineKind, spec: &FleetSpec) -> PolicyStats {
+        let world = World::new(spec);
+        let dir = tempfile::tempdir().expect("temp");
+        let simulation = Simulation::new(&world, dir.path());
+        let policy = Baseline::new(
+            kind,
+            RuleSet::builtin().expect("pack"),
+            world.prices(),
+            spec.seed,
+        );
+        let clock = Arc::new(ManualClock::new(simulation.day_start(0)));
+        let mut stats = PolicyStats::default();
+        for day in 0..spec.days {
+            let report = simulation.run_day(day, &policy, &clock).expect("a day");
+            stats.add_day(&world, day, &report);
+        }
+        stats
+    }
+
+    #[test]
+    fn baselines_behave_as_their_rules_say_and_twice_gives_the_same_numbers() {
+        let spec = small_fleet();
+        let blind = run(BaselineKind::BlindRetry, &spec);
+        assert_eq!(blind, run(BaselineKind::BlindRetry, &spec));
+        let rules_only = run(BaselineKind::RulesOnly, &spec);
+        let vpa = run(BaselineKind::VpaBump, &spec);
+        let double = run(BaselineKind::DoubleMemory, &spec);
+        // The same fleet and seed: the same runs and the same first-attempt failures for every policy.
+        for stats in [&rules_only, &vpa, &double] {
+            assert_eq!((stats.runs, stats.failures), (blind.runs, blind.failures));
+            assert_eq!(stats.memory_failures, blind.memory_failures);
+        }
+        assert!(blind.memory_failures > 5, "{blind:?}");
+        // Retrying the same configuration never fixes a memory failure; more memory does.
+        assert_eq!(blind.memory_fixed, 0.0);
+        assert_eq!(
+            blind.retries_correctly_disabled + blind.retries_wrongly_disabled,
+            0
+        );
+        assert!(
+            double.memory_fixed_first_retry > vpa.memory_fixed_first_retry,
+            "{double:?} {vpa:?}"
+        );
+        assert!(vpa.memory_fixed > 0.0);
+        // Rules-only stops at every permanent error, so it disables retries; memory errors are not restartable.
+        assert!(rules_only.retries_correctly_disabled > 0);
+        assert!(rules_only.retries < blind.retries);
+        assert!(rules_only.failure_cost < blind.failure_cost);
+    }
+}

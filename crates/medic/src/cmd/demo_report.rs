@@ -1,0 +1,131 @@
+//! The report `medic demo` writes: a Markdown page with the comparison table and SVG plots (fix rate and cost per
+//! policy, calibration of medic's model).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use medic_sim::FleetSpec;
+
+use super::plots;
+use super::simulate::Comparison;
+
+/// Writes `report.md` and its plots into `dir`; returns the page's path.
+pub fn write(
+    dir: &Path,
+    comparison: &Comparison,
+    order: &[&str],
+    spec: &FleetSpec,
+    took: Duration,
+) -> anyhow::Result<PathBuf> {
+    let policies: Vec<(&str, &medic_sim::PolicyStats)> = order
+        .iter()
+        .filter_map(|name| comparison.policies.get(*name).map(|s| (*name, s)))
+        .collect();
+    let series = |pick: fn(&medic_sim::PolicyStats) -> f64| -> Vec<(String, f64)> {
+        policies
+            .iter()
+            .map(|(name, stats)| ((*name).to_owned(), pick(stats)))
+            .collect()
+    };
+    plots::bars(
+        &dir.join("fix-rate.svg"),
+        "memory failures fixed on the first retry",
+        "share of memory failures",
+        &series(|s| s.memory_fixed_first_retry),
+        |v| format!("{:.0}%", 100.0 * v),
+    )?;
+    plots::bars(
+        &dir.join("failure-cost.svg"),
+        "cost of failures (failed attempts + extra cost of retries)",
+        "dollars",
+        &series(|s| s.failure_cost),
+        |v| format!("${v:.0}"),
+    )?;
+    let calibration = comparison.model.calibration();
+    if let Some(metrics) = calibration {
+        plots::reliability(&dir.join("calibration.svg"), metrics)?;
+    }
+
+    let fleet = &comparison.fleet;
+    let mut page = String::new();
+    let _ = writeln!(page, "# medic demo: a simulated fleet\n");
+    let _ = writeln!(
+        page,
+        "{} Spark jobs running daily; {} days of history (engineers retrying by hand: {} retry records medic \
+         learned from), then {} days run once per policy, with the same inputs and the same bad luck. Seed {}, \
+         start {}. The whole run took {:.0} s.\n",
+        fleet.jobs,
+        fleet.history_days,
+        fleet.history_records,
+        fleet.days,
+        fleet.seed,
+        spec.start,
+        took.as_secs_f64()
+    );
+    let _ = writeln!(
+        page,
+        "| policy | failures | memory failures | memory fixed on 1st retry | all failures fixed | failure cost | retries | wasted retries | correctly disabled | wrongly disabled |"
+    );
+    let _ = writeln!(page, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (name, s) in &policies {
+        let _ = writeln!(
+            page,
+            "| {name} | {} | {} | {:.1} % | {:.1} % | ${:.2} | {} | {} | {} | {} |",
+            s.failures,
+            s.memory_failures,
+            100.0 * s.memory_fixed_first_retry,
+            100.0 * s.failures_fixed,
+            s.failure_cost,
+            s.retries,
+            s.wasted_retries,
+            s.retries_correctly_disabled,
+            s.retries_wrongly_disabled
+        );
+    }
+    if let (Some(medic), Some(blind)) = (
+        comparison.policies.get("medic"),
+        comparison.policies.get("blind_retry"),
+    ) && blind.failure_cost > 0.0
+    {
+        let _ = writeln!(
+            page,
+            "\nmedic's failure cost is **{:.0} %** of blind retry's.",
+            100.0 * medic.failure_cost / blind.failure_cost
+        );
+    }
+    let _ = writeln!(
+        page,
+        "\n*Failure cost* is what every failed attempt cost, plus what successful retries cost beyond a clean run \
+         of the job's own configuration (extra memory, or a slower run; the work itself would have been paid anyway). A \
+         *wrongly disabled* retry is one a policy refused although a retry, or more memory, would have succeeded.\n"
+    );
+    let _ = writeln!(
+        page,
+        "![memory failures fixed on the first retry](fix-rate.svg)\n"
+    );
+    let _ = writeln!(page, "![cost of failures](failure-cost.svg)\n");
+    let model = &comparison.model;
+    let _ = writeln!(page, "## medic's model\n");
+    let _ = writeln!(
+        page,
+        "Trained {} time(s) (after the history, then every night on the history so far), {} promoted by the gate.",
+        model.trainings, model.promoted
+    );
+    if calibration.is_some() {
+        let _ = writeln!(
+            page,
+            "\nCalibration of the last promoted model on its hold-out records (the latest fifth of the history):\n\n![calibration](calibration.svg)"
+        );
+    }
+    if !model.notes.is_empty() {
+        let _ = writeln!(page, "\nTrainings the gate turned down, and why:\n");
+    }
+    for note in &model.notes {
+        let _ = writeln!(page, "- {note}");
+    }
+    let path = dir.join("report.md");
+    std::fs::write(&path, page).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
