@@ -55,11 +55,6 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    /// The world.
-    pub fn world(&self) -> &World {
-        self.world
-    }
-
     /// Midnight (UTC) of `day`.
     pub fn day_start(&self, day: u32) -> OffsetDateTime {
         self.start + time::Duration::days(i64::from(day))

@@ -144,8 +144,6 @@ pub struct Attempt {
     pub heap_mib: (f64, f64),
     /// Container size granted (heap + overhead) and used, MiB.
     pub container_mib: (f64, f64),
-    /// Driver heap granted and needed, MiB.
-    pub driver_mib: (f64, f64),
 }
 
 /// The fleet: every job that runs on some day of the simulated period.
@@ -378,7 +376,6 @@ impl World {
                 * 0.5) as u64,
             heap_mib: (heap, heap_need),
             container_mib: (heap + overhead, heap_need.min(heap) + overhead_need),
-            driver_mib: (driver, driver_need),
         }
     }
 
