@@ -36,6 +36,9 @@ forbid medic-spark 'anyhow|tokio|sqlx|axum|hyper|tower|http|ureq|utoipa|candle-c
 forbid medic-sim 'anyhow|tokio|sqlx|axum|hyper|tower|http|ureq|utoipa|candle-core|medic-model|medic-store|medic-server|medic-recommend|medic-spark' \
   'the simulator runs policies through the scheduler: medic reaches it only as a Remediator, never as the store, the model or the recommender'
 
+forbid medic-rightsize 'anyhow|axum|hyper|tower|http|ureq|utoipa|candle-core|regex|medic-model|medic-server|medic-rules|medic-recommend|medic-scheduler|medic-sim|medic-spark' \
+  'right-sizing reads attempts and writes patches through the store: no HTTP, no model, no recommender, no rule engine, no scheduler'
+
 # anyhow belongs to the binary only.
 if grep -rl --include=Cargo.toml '^anyhow' crates | grep -v '^crates/medic/Cargo.toml$'; then
   echo "invariant broken: only crates/medic may depend on anyhow" >&2

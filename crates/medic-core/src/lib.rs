@@ -17,6 +17,7 @@ pub mod clock;
 pub mod history;
 mod job;
 pub mod patch;
+pub mod sizing;
 mod source;
 mod spark_conf;
 pub mod units;

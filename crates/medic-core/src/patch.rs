@@ -254,7 +254,7 @@ pub enum PatchStatus {
 }
 
 /// Who or what created a patch, and why.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
@@ -276,6 +276,9 @@ pub struct Provenance {
     /// Free text for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Set on right-size patches only: what the sizes were based on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rightsize: Option<crate::sizing::RightsizeEvidence>,
 }
 
 /// A stored patch.
@@ -309,6 +312,11 @@ pub struct Patch {
 }
 
 impl Patch {
+    /// Whether this is a right-size patch (made by `medic rightsize`, with its evidence).
+    pub fn is_rightsize(&self) -> bool {
+        self.provenance.rightsize.is_some()
+    }
+
     /// Whether this patch applies to a run of `job` at `now`.
     pub fn applies_to(&self, job: &JobIdentity, now: OffsetDateTime) -> bool {
         self.status == PatchStatus::Active

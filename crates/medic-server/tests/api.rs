@@ -162,6 +162,7 @@ both_backends!(
     a_run_stops_at_its_attempts,
     the_daily_cap_counts_the_last_24_hours,
     a_new_recommendation_supersedes_the_last_until_a_loop_stops_it,
+    a_memory_failure_revokes_the_jobs_right_size,
     history_is_stored_all_or_nothing_and_audited,
 );
 
@@ -1247,6 +1248,69 @@ async fn a_new_recommendation_supersedes_the_last_until_a_loop_stops_it(app: Tes
     assert_eq!(
         statuses,
         [json!("superseded"), json!("consumed"), json!("active")]
+    );
+}
+
+async fn a_memory_failure_revokes_the_jobs_right_size(app: TestApp) {
+    let evidence = json!({
+        "estimator": "autopilot", "window_days": 14, "runs": 9, "saving_per_month": 41.5,
+        "settings": [{"key": "spark.executor.memory", "original_bytes": 12884901888u64,
+                      "requested_bytes": 12884901888u64, "used_bytes": 2147483648u64,
+                      "estimate_bytes": 2576980378u64, "recommended_bytes": 2600468480u64}]
+    });
+    let rightsize = app
+        .create(json!({
+            "scope": {"job": "rollup"},
+            "patch": {"spark.executor.memory": "2480m"},
+            "lifetime": "persistent",
+            "provenance": {"rightsize": evidence}
+        }))
+        .await;
+    let id = rightsize["id"].as_str().expect("id").to_owned();
+    let own = json!({"spark.executor.memory": "12g"});
+    let (config, applied) = app.resolved(own.clone()).await;
+    assert_eq!(applied, json!([id]));
+
+    // A failure that is not about memory leaves the right-size alone.
+    let transient = app
+        .remediate(failed_attempt(1, config.clone(), PREEMPTED))
+        .await;
+    assert!(transient.get("revoked").is_none(), "{transient}");
+    // An out-of-memory error revokes it: the retry starts from the job's own 12g plus the recommendation.
+    let answer = app
+        .remediate(failed_attempt(1, config.clone(), HEAP_OOM))
+        .await;
+    assert_eq!(answer["revoked"], json!([id]), "{answer}");
+    assert!(
+        answer["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("revoked")),
+        "{answer}"
+    );
+    let (status, patch) = app
+        .call("GET", &format!("/v1/patches/{id}"), None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(patch["status"], "revoked", "{patch}");
+    let (retry, applied) = app.resolved(own).await;
+    assert!(
+        !applied.as_array().is_some_and(|a| a.contains(&json!(id))),
+        "{applied}"
+    );
+    assert_ne!(retry["spark.executor.memory"], "2480m", "{retry}");
+    let (_, audit) = app
+        .call("GET", "/v1/audit?limit=10", Some(READER), None)
+        .await;
+    let revoke = audit
+        .as_array()
+        .and_then(|entries| entries.iter().find(|e| e["action"] == "revoke"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no revoke audited: {audit}"));
+    assert!(
+        revoke["detail"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("executor_oom")),
+        "{revoke}"
     );
 }
 

@@ -48,6 +48,10 @@ fn default_max_attempts() -> u32 {
     3
 }
 
+fn default_spill_headroom() -> f64 {
+    1.1
+}
+
 /// A log-normal distribution given by its median and the standard deviation of its logarithm.
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -141,9 +145,15 @@ pub struct FailureSpec {
 pub struct RuntimeSpec {
     /// Minutes of a run at the job's usual input and configuration, without spilling.
     pub minutes: LogNormal,
-    /// How much slower a run is when its heap only just holds what it needs (spilling): 0.8 makes it 1.8× slower
-    /// at exactly the need, falling to no slowdown at 1.5× the need.
+    /// How much slower a run is when its heap only just holds what it needs (spilling, and garbage collection
+    /// near the limit): 0.8 makes it 1.8× slower at exactly the need, falling linearly to no slowdown at
+    /// `spill_headroom` times the need.
     pub spill_slowdown: f64,
+    /// Usable heap over the need from which a run no longer slows down (above 1, at most 3). A run's measured peak
+    /// heap already includes the execution memory it used, so a heap a little above that peak does not spill:
+    /// only garbage collection close to the limit slows it. Fleet files written before it existed get 1.1.
+    #[serde(default = "default_spill_headroom")]
+    pub spill_headroom: f64,
     /// How far a failed attempt gets before it fails, as a fraction of a full run.
     pub failed_fraction: Range,
 }
@@ -308,6 +318,11 @@ impl FleetSpec {
             r.spill_slowdown.is_finite() && (0.0..=10.0).contains(&r.spill_slowdown),
             "runtime.spill_slowdown",
             "between 0 and 10",
+        );
+        check(
+            r.spill_headroom.is_finite() && r.spill_headroom > 1.0 && r.spill_headroom <= 3.0,
+            "runtime.spill_headroom",
+            "above 1 and at most 3",
         );
         check(
             positive(r.failed_fraction.min)

@@ -12,7 +12,8 @@
 //!   policies (`blind_retry`, `rules_only`, `vpa_bump`, `double_memory`) and the engineers who made the history;
 //!   medic itself is implemented above this crate (the binary runs its real remediation flow and store).
 //! * [`Simulation`] runs a day through the real `medic-scheduler` engine; [`PolicyStats`] scores a policy's days
-//!   against the truth.
+//!   against the truth; [`SizingStats`] measures what right-sizing changes (memory granted over used on first
+//!   attempts, memory failures, cost), and [`compare`] sets a period without it against one with it.
 //!
 //! Nothing here reads the wall clock or a global random generator.
 
@@ -32,5 +33,5 @@ pub use fleet::{
 pub use logs::{Logs, attempt_logs};
 pub use policy::{Baseline, BaselineKind, MAX_CONTAINER_MIB, Policy, bump};
 pub use runner::SimulatedRunner;
-pub use simulate::{CauseStats, PolicyStats, Simulation};
+pub use simulate::{CauseStats, PolicyStats, RightsizingSummary, Simulation, SizingStats, compare};
 pub use world::{Attempt, FailureKind, SimJob, World, format_mib, granted_mib};

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use medic_core::history::{Prices, RetryRecord};
+use medic_core::history::{AttemptEntry, Prices, RetryRecord};
 use medic_core::{Category, Classification, JobIdentity, SparkConf};
 use medic_rules::RuleSet;
 use medic_scheduler::{
@@ -92,6 +92,8 @@ pub struct Baseline {
     next: Mutex<HashMap<String, SparkConf>>,
     /// Retry records (kept by the engineers only: they are the history).
     records: Mutex<Vec<RetryRecord>>,
+    /// Every attempt's attempts-history entry (engineers only): right-sizing learns from the successes in it.
+    attempts: Mutex<Vec<AttemptEntry>>,
 }
 
 impl Baseline {
@@ -105,12 +107,19 @@ impl Baseline {
             day: AtomicU32::new(0),
             next: Mutex::new(HashMap::new()),
             records: Mutex::new(Vec::new()),
+            attempts: Mutex::new(Vec::new()),
         }
     }
 
     /// The retry records kept so far, taken out.
     pub fn take_records(&self) -> Vec<RetryRecord> {
         std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The attempts-history entries kept so far (every attempt, first ones and successes included), taken out.
+    /// Only the engineers keep them.
+    pub fn take_attempts(&self) -> Vec<AttemptEntry> {
+        std::mem::take(&mut *self.attempts.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn classify(&self, failed: &FailedAttempt) -> Classification {
@@ -273,14 +282,20 @@ impl Remediator for Baseline {
     }
 
     fn record(&self, attempt: &AttemptRecord) -> std::result::Result<(), RemediationError> {
-        if self.kind == BaselineKind::Engineers
-            && let Some(record) = attempt.retry_record(&self.prices)
-        {
-            self.records
-                .lock()
-                .map_err(|_| RemediationError::Unavailable("poisoned".to_owned()))?
-                .push(record);
+        if self.kind != BaselineKind::Engineers {
+            return Ok(());
         }
+        // A generic fn, not a closure: the two locks' errors have different types.
+        fn poisoned<E>(_: E) -> RemediationError {
+            RemediationError::Unavailable("poisoned".to_owned())
+        }
+        if let Some(record) = attempt.retry_record(&self.prices) {
+            self.records.lock().map_err(poisoned)?.push(record);
+        }
+        self.attempts
+            .lock()
+            .map_err(poisoned)?
+            .push(attempt.attempt_entry(&self.prices));
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! [`SimulatedRunner`]: the scheduler's [`JobRunner`] for simulated jobs. It asks the [`World`] what happens,
 //! writes the attempt's logs where a real runner would, and reports what a real runner can measure (exit code,
-//! runtime, cost, peak heap, input size, plan operators): never the hidden needs.
+//! runtime, cost, peak heap of executors and driver, the executors' resident set, spill, input size, plan
+//! operators): never the hidden needs.
 
 use medic_core::history::RunMetrics;
 use medic_scheduler::{
@@ -8,7 +9,7 @@ use medic_scheduler::{
 };
 
 use crate::logs::attempt_logs;
-use crate::world::{FailureKind, World, rng_for};
+use crate::world::{Attempt, FailureKind, World, rng_for};
 
 /// Runs simulated attempts of one day.
 pub struct SimulatedRunner<'a> {
@@ -29,6 +30,27 @@ fn exit_code(kind: FailureKind) -> i32 {
     match kind {
         FailureKind::ExecutorHeap => 52,
         _ => 1,
+    }
+}
+
+fn bytes(mib: f64) -> u64 {
+    (mib * (1u64 << 20) as f64) as u64
+}
+
+/// What an event log would say: peak heap per kind of JVM, the executors' resident set, how much the run spilled.
+/// A failed attempt's peaks stop at what was granted: a JVM cannot use more heap than it has, and a killed
+/// container's last sample is at most its limit.
+fn event_log_metrics(attempt: &Attempt) -> RunMetrics {
+    let executor = attempt.peak_heap_bytes;
+    let driver = bytes(attempt.driver_mib.1);
+    let (container_granted, container_used) = attempt.container_mib;
+    RunMetrics {
+        peak_jvm_heap_bytes: Some(executor.max(driver)),
+        peak_executor_heap_bytes: Some(executor),
+        peak_driver_heap_bytes: Some(driver),
+        peak_jvm_rss_bytes: Some(bytes(container_used.min(container_granted))),
+        disk_spilled_bytes: attempt.spilled_bytes,
+        ..RunMetrics::default()
     }
 }
 
@@ -69,14 +91,46 @@ impl JobRunner for SimulatedRunner<'_> {
             cost: Some(attempt.cost),
             input_bytes: Some(attempt.input_bytes),
             plan_operators: job.plan_operators.clone(),
-            // What an event log would say: the executors' peak heap, and how much the run spilled.
-            metrics: Some(RunMetrics {
-                peak_jvm_heap_bytes: Some(attempt.peak_heap_bytes),
-                disk_spilled_bytes: attempt.spilled_bytes,
-                ..RunMetrics::default()
-            }),
+            metrics: Some(event_log_metrics(&attempt)),
             logs: Vec::new(),
             note: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::FleetSpec;
+
+    #[test]
+    fn metrics_report_each_jvm_peak_capped_at_its_grant() {
+        let world = World::new(&FleetSpec::default_fleet());
+        let (mut succeeded, mut failed) = (0, 0);
+        for job in world.jobs_on(1) {
+            let attempt = world.attempt(job, 1, 1, &job.conf);
+            let metrics = event_log_metrics(&attempt);
+            let executor = attempt.peak_heap_bytes;
+            let driver = bytes(attempt.driver_mib.1);
+            assert_eq!(metrics.peak_executor_heap_bytes, Some(executor));
+            assert_eq!(metrics.peak_driver_heap_bytes, Some(driver));
+            assert_eq!(metrics.peak_jvm_heap_bytes, Some(executor.max(driver)));
+            assert_eq!(metrics.disk_spilled_bytes, attempt.spilled_bytes);
+            let rss = metrics.peak_jvm_rss_bytes.expect("an RSS");
+            match attempt.failure {
+                None => {
+                    assert_eq!(rss, bytes(attempt.container_mib.1));
+                    succeeded += 1;
+                }
+                Some(_) => {
+                    let (granted, used) = attempt.container_mib;
+                    assert_eq!(rss, bytes(used.min(granted)));
+                    assert!(executor <= bytes(attempt.heap_mib.0));
+                    assert!(driver <= bytes(attempt.driver_mib.0));
+                    failed += 1;
+                }
+            }
+        }
+        assert!(succeeded > 0 && failed > 0, "{succeeded} {failed}");
     }
 }

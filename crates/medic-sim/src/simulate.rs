@@ -2,7 +2,8 @@
 //!
 //! A day is one workflow holding every job of the fleet, run by the real [`Scheduler`] with the
 //! [`SimulatedRunner`] and the policy as its remediator, under a [`ManualClock`] set to that day. Afterwards the
-//! day's report is scored against the hidden truth ([`PolicyStats`]).
+//! day's report is scored against the hidden truth ([`PolicyStats`]), and measured for right-sizing
+//! ([`SizingStats`], compared with [`compare`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use time::OffsetDateTime;
 use crate::error::{Error, Result};
 use crate::policy::Policy;
 use crate::runner::SimulatedRunner;
-use crate::world::{FailureKind, World};
+use crate::world::{FailureKind, World, granted_mib};
 
 /// Runs days of a world.
 pub struct Simulation<'a> {
@@ -262,6 +263,121 @@ impl PolicyStats {
     }
 }
 
+/// What right-sizing changes, gathered over days of one policy: each job's *first* attempt of the day (the one a
+/// persistent patch sizes; retries are sized by remediation), memory granted against memory used in truth, and
+/// the cost of every attempt. Memory is in MiB, costs in dollars.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SizingStats {
+    /// Runs (one per job and day).
+    pub runs: u64,
+    /// First attempts that failed because memory was too small, in truth.
+    pub memory_failures: u64,
+    /// First attempts that succeeded: the sums below are over them.
+    pub successes: u64,
+    /// Executor heap granted.
+    pub heap_granted_mib: f64,
+    /// Executor heap used (the peak a real run would measure).
+    pub heap_used_mib: f64,
+    /// Executor container granted (heap plus overhead).
+    pub container_granted_mib: f64,
+    /// Executor container used (heap plus off-heap).
+    pub container_used_mib: f64,
+    /// Driver heap granted.
+    pub driver_granted_mib: f64,
+    /// Driver heap used.
+    pub driver_used_mib: f64,
+    /// What every attempt cost, retries included: a size that saves on first attempts but fails more pays here.
+    pub total_cost: f64,
+}
+
+impl SizingStats {
+    /// Adds the runs of `day` in `report`, measured against `world`.
+    pub fn add_day(&mut self, world: &World, day: u32, report: &WorkflowReport) {
+        for job_report in &report.jobs {
+            let Some(job) = world.job(&job_report.id) else {
+                continue;
+            };
+            let Some(first) = job_report.attempts.first() else {
+                continue;
+            };
+            self.runs += 1;
+            self.total_cost += job_report
+                .attempts
+                .iter()
+                .map(|a| a.cost.unwrap_or(0.0))
+                .sum::<f64>();
+            let truth = world.attempt(job, day, first.attempt, &first.conf);
+            if truth.failure.is_some_and(FailureKind::is_memory) {
+                self.memory_failures += 1;
+            }
+            if first.decision != AttemptDecision::Succeeded {
+                continue;
+            }
+            self.successes += 1;
+            self.heap_granted_mib += granted_mib(&first.conf).0;
+            self.heap_used_mib += truth.heap_mib.1;
+            self.container_granted_mib += truth.container_mib.0;
+            self.container_used_mib += truth.container_mib.1;
+            self.driver_granted_mib += truth.driver_mib.0;
+            self.driver_used_mib += truth.driver_mib.1;
+        }
+    }
+}
+
+/// Right-sizing's effect: the same fleet days measured without it (`before`) and with it (`after`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RightsizingSummary {
+    /// Executor heap granted over used, on successful first attempts, without right-sizing.
+    pub requested_over_used_before: f64,
+    /// The same with right-sizing.
+    pub requested_over_used_after: f64,
+    /// Share of runs whose first attempt failed for memory, without right-sizing.
+    pub memory_failure_rate_before: f64,
+    /// The same with right-sizing.
+    pub memory_failure_rate_after: f64,
+    /// Share of the total cost (every attempt) saved: `1 - after / before`; negative when it cost more.
+    pub cost_saved_fraction: f64,
+    /// Runs measured on each side (the smaller count, should they differ).
+    pub runs: u64,
+    /// Executor container (heap plus overhead) granted over used, without right-sizing.
+    pub container_over_used_before: f64,
+    /// The same with right-sizing.
+    pub container_over_used_after: f64,
+    /// Driver heap granted over used, without right-sizing.
+    pub driver_over_used_before: f64,
+    /// The same with right-sizing.
+    pub driver_over_used_after: f64,
+}
+
+/// Compares the same days measured without right-sizing (`before`) and with it (`after`). A ratio with nothing
+/// used is 0, as is the cost saved when nothing was spent before.
+pub fn compare(before: &SizingStats, after: &SizingStats) -> RightsizingSummary {
+    let ratio = |granted: f64, used: f64| if used > 0.0 { granted / used } else { 0.0 };
+    let rate = |s: &SizingStats| {
+        if s.runs == 0 {
+            0.0
+        } else {
+            s.memory_failures as f64 / s.runs as f64
+        }
+    };
+    RightsizingSummary {
+        requested_over_used_before: ratio(before.heap_granted_mib, before.heap_used_mib),
+        requested_over_used_after: ratio(after.heap_granted_mib, after.heap_used_mib),
+        memory_failure_rate_before: rate(before),
+        memory_failure_rate_after: rate(after),
+        cost_saved_fraction: if before.total_cost > 0.0 {
+            1.0 - after.total_cost / before.total_cost
+        } else {
+            0.0
+        },
+        runs: before.runs.min(after.runs),
+        container_over_used_before: ratio(before.container_granted_mib, before.container_used_mib),
+        container_over_used_after: ratio(after.container_granted_mib, after.container_used_mib),
+        driver_over_used_before: ratio(before.driver_granted_mib, before.driver_used_mib),
+        driver_over_used_after: ratio(after.driver_granted_mib, after.driver_used_mib),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use medic_rules::RuleSet;
@@ -279,6 +395,10 @@ mod tests {
     }
 
     fn run(kind: BaselineKind, spec: &FleetSpec) -> PolicyStats {
+        run_with_sizing(kind, spec).0
+    }
+
+    fn run_with_sizing(kind: BaselineKind, spec: &FleetSpec) -> (PolicyStats, SizingStats) {
         let world = World::new(spec);
         let dir = tempfile::tempdir().expect("temp");
         let simulation = Simulation::new(&world, dir.path());
@@ -290,11 +410,58 @@ mod tests {
         );
         let clock = Arc::new(ManualClock::new(simulation.day_start(0)));
         let mut stats = PolicyStats::default();
+        let mut sizing = SizingStats::default();
         for day in 0..spec.days {
             let report = simulation.run_day(day, &policy, &clock).expect("a day");
             stats.add_day(&world, day, &report);
+            sizing.add_day(&world, day, &report);
         }
-        stats
+        (stats, sizing)
+    }
+
+    #[test]
+    fn sizing_stats_see_the_fleet_over_provisioned_and_compare_equal_sides_as_no_change() {
+        let spec = FleetSpec {
+            days: 2,
+            ..small_fleet()
+        };
+        let (stats, sizing) = run_with_sizing(BaselineKind::DoubleMemory, &spec);
+        assert_eq!(sizing.runs, stats.runs);
+        assert_eq!(sizing.memory_failures, stats.memory_failures);
+        assert!(sizing.successes > sizing.runs / 2, "{sizing:?}");
+        assert!((sizing.total_cost - stats.total_cost).abs() < 1e-9);
+        let same = compare(&sizing, &sizing);
+        // The default fleet asks for about 4x the heap it uses.
+        let ratio = same.requested_over_used_before;
+        assert!(
+            (3.0..5.0).contains(&ratio),
+            "executor heap requested/used {ratio}"
+        );
+        assert!(same.container_over_used_before > 1.0, "{same:?}");
+        assert!(same.driver_over_used_before > 1.0, "{same:?}");
+        assert_eq!(
+            same.requested_over_used_before,
+            same.requested_over_used_after
+        );
+        assert_eq!(
+            same.container_over_used_before,
+            same.container_over_used_after
+        );
+        assert_eq!(same.driver_over_used_before, same.driver_over_used_after);
+        assert_eq!(
+            same.memory_failure_rate_before,
+            same.memory_failure_rate_after
+        );
+        assert_eq!(same.cost_saved_fraction, 0.0);
+        assert_eq!(same.runs, sizing.runs);
+        let nothing = compare(&SizingStats::default(), &SizingStats::default());
+        assert_eq!(
+            (
+                nothing.requested_over_used_before,
+                nothing.cost_saved_fraction
+            ),
+            (0.0, 0.0)
+        );
     }
 
     #[test]

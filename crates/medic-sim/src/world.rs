@@ -138,12 +138,15 @@ pub struct Attempt {
     pub peak_heap_bytes: u64,
     /// Bytes of input.
     pub input_bytes: u64,
-    /// Bytes spilled to disk because the heap only just held the need (0 with room to spare).
+    /// Bytes spilled to disk because the heap only just held the need (0 from the fleet's `spill_headroom` up).
     pub spilled_bytes: u64,
     /// Executor heap granted and needed, MiB (for the logs' numbers).
     pub heap_mib: (f64, f64),
-    /// Container size granted (heap + overhead) and used, MiB.
+    /// Container size granted (heap + overhead) and used, MiB. The use may exceed the grant: that is the
+    /// container kill the logs report.
     pub container_mib: (f64, f64),
+    /// Driver heap granted and used (the need, at most the grant), MiB.
+    pub driver_mib: (f64, f64),
 }
 
 /// The fleet: every job that runs on some day of the simulated period.
@@ -351,9 +354,11 @@ impl World {
             "runtime",
             &[slot, g, u64::from(day), u64::from(attempt)],
         );
-        let headroom = usable_heap / heap_need;
-        let spill =
-            1.0 + self.spec.runtime.spill_slowdown * ((1.5 - headroom) / 0.5).clamp(0.0, 1.0);
+        // How tight the heap is: 0 from `spill_headroom` up, 1 at the need (and below, where the run fails). The
+        // need is the run's measured peak, execution memory included, so only the last few percent hurt.
+        let full = self.spec.runtime.spill_headroom;
+        let tightness = ((full - usable_heap / heap_need) / (full - 1.0)).clamp(0.0, 1.0);
+        let spill = 1.0 + self.spec.runtime.spill_slowdown * tightness;
         let parallelism = (instances * cores).max(1.0);
         let mut runtime_s = job.minutes
             * 60.0
@@ -372,10 +377,10 @@ impl World {
             peak_heap_bytes: (heap_need.min(usable_heap) * (1u64 << 20) as f64) as u64,
             input_bytes: input as u64,
             // A run that spills writes a share of its input to disk, more the tighter its heap.
-            spilled_bytes: (input * (spill - 1.0) / self.spec.runtime.spill_slowdown.max(1e-9)
-                * 0.5) as u64,
+            spilled_bytes: (input * 0.5 * tightness) as u64,
             heap_mib: (heap, heap_need),
             container_mib: (heap + overhead, heap_need.min(heap) + overhead_need),
+            driver_mib: (driver, driver_need.min(driver)),
         }
     }
 
@@ -562,6 +567,57 @@ mod tests {
         assert!((3.0..5.0).contains(&ratio), "requested/used {ratio}");
         let share = f64::from(memory_failures) / f64::from(runs);
         assert!((0.02..0.10).contains(&share), "memory failures {share}");
+    }
+
+    #[test]
+    fn a_heap_near_the_measured_peak_slows_only_within_the_spill_headroom() {
+        let spec = FleetSpec::default_fleet();
+        assert_eq!(spec.runtime.spill_headroom, 1.1);
+        let world = World::new(&spec);
+        let day = 4;
+        let mut checked = 0;
+        for job in world.jobs_on(day).take(40) {
+            let own = world.attempt(job, day, 1, &job.conf);
+            if own.failure.is_some() {
+                continue;
+            }
+            let need = own.heap_mib.1;
+            let sized = |factor: f64| {
+                let mut conf = job.conf.clone();
+                conf.set("spark.executor.memory", format_mib(need * factor));
+                // Spark's default overhead follows the heap; keep the owner's so only the heap changes.
+                conf.set(
+                    "spark.executor.memoryOverhead",
+                    format_mib(granted_mib(&job.conf).1),
+                );
+                world.attempt(job, day, 1, &conf)
+            };
+            let roomy = sized(1.3);
+            assert_eq!(roomy.failure, None, "{}", job.identity.id);
+            assert_eq!(roomy.spilled_bytes, 0, "{}", job.identity.id);
+            assert_eq!(roomy.heap_mib.1, need);
+            let tight = sized(1.02);
+            assert_eq!(tight.failure, None, "{}", job.identity.id);
+            assert!(tight.spilled_bytes > 0, "{}", job.identity.id);
+            assert!(tight.runtime_s > roomy.runtime_s, "{}", job.identity.id);
+            checked += 1;
+        }
+        assert!(checked >= 20, "{checked}");
+    }
+
+    #[test]
+    fn the_driver_heap_used_is_the_need_at_most_the_grant() {
+        let spec = FleetSpec::default_fleet();
+        let world = World::new(&spec);
+        for job in world.jobs_on(2).take(50) {
+            let attempt = world.attempt(job, 2, 1, &job.conf);
+            let (granted, used) = attempt.driver_mib;
+            assert_eq!(granted, granted_mib(&job.conf).2);
+            assert!(used > 0.0 && used <= granted, "{}", job.identity.id);
+            if attempt.failure == Some(FailureKind::DriverHeap) {
+                assert_eq!(used, granted);
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Fleet specs from data files: each `tests/data/fleets/NAME.yaml` must be refused with exactly the problems in
-//! `NAME.expected` (one per line, in order); the built-in fleet must load.
+//! `NAME.expected` (one per line, in order); the built-in fleet and every file in `fleets/` must load.
 
 use std::path::Path;
 
@@ -10,6 +10,48 @@ fn the_built_in_fleet_loads() {
     let spec = FleetSpec::from_yaml(DEFAULT_FLEET, "default.yaml").expect("the built-in fleet");
     assert_eq!(spec.max_attempts, 3);
     assert!(spec.problems().is_empty());
+}
+
+#[test]
+fn every_fleet_file_loads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fleets");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("the fleets folder") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let spec = FleetSpec::from_yaml(&text, &path.display().to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(spec.problems().is_empty(), "{}", path.display());
+        names.push(
+            path.file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    for expected in ["default.yaml", "lean.yaml", "noisy.yaml"] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+}
+
+#[test]
+fn fleet_files_written_before_spill_headroom_still_load() {
+    // Copies of the old default.yaml have no `spill_headroom`.
+    let old: String = DEFAULT_FLEET
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("spill_headroom:"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_ne!(old, DEFAULT_FLEET);
+    let spec = FleetSpec::from_yaml(&old, "old default.yaml").expect("an old fleet file");
+    assert_eq!(spec.runtime.spill_headroom, 1.1);
+    assert_eq!(spec, FleetSpec::default_fleet());
 }
 
 #[test]

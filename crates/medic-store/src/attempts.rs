@@ -27,58 +27,91 @@ impl Store {
     /// Adds one attempt to the attempts history. Refuses, storing nothing, an entry that
     /// [`AttemptEntry::validate`] finds fault with. Times are kept to the microsecond.
     pub async fn add_attempt(&self, entry: &AttemptEntry) -> Result<()> {
-        let problems = entry.validate();
+        self.add_attempts(std::slice::from_ref(entry)).await
+    }
+
+    /// Adds attempts to the attempts history in one transaction: all or none. Every entry is validated first, and
+    /// every problem of every entry is reported.
+    pub async fn add_attempts(&self, entries: &[AttemptEntry]) -> Result<()> {
+        let problems: Vec<String> = entries
+            .iter()
+            .enumerate()
+            .flat_map(|(index, entry)| {
+                entry.validate().into_iter().map(move |problem| {
+                    if entries.len() == 1 {
+                        problem
+                    } else {
+                        format!("attempt {index}: {problem}")
+                    }
+                })
+            })
+            .collect();
         if !problems.is_empty() {
             return Err(StoreError::Invalid {
                 what: "attempt",
                 problems,
             });
         }
-        let at = storable(entry.at);
-        let config = crate::json(&entry.config)?;
-        let applied = crate::json(&entry.applied_patches)?;
-        let recommended = crate::json(&entry.recommended_changes)?;
-        let metrics = entry.metrics.as_ref().map(crate::json).transpose()?;
-        let outcome = outcome_name(entry.outcome);
-        // `validate` refuses byte counts above 2^63, so these conversions do not saturate.
-        let peak = entry
-            .peak_memory_bytes
-            .map(|b| i64::try_from(b).unwrap_or(i64::MAX));
+        let rows = entries
+            .iter()
+            .map(AttemptRow::of)
+            .collect::<Result<Vec<_>>>()?;
         const COLUMNS: &str = "job_id, workflow, owner, cluster, attempt, config, applied_patches, outcome, exit_code, timed_out, failure_category, failure_rule, follows_category, decision, reason, recommended_changes, patch_id, runtime_seconds, cost_dollars, peak_memory_bytes, metrics, at";
-        on_backend!(self, pool, [
-            format!("INSERT INTO attempts ({COLUMNS}, at_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-            format!("INSERT INTO attempts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)")
-        ], sql => {
-            let query = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&entry.job.id)
-                .bind(&entry.job.workflow)
-                .bind(&entry.job.owner)
-                .bind(&entry.job.cluster)
-                .bind(i64::from(entry.attempt))
-                .bind(&config)
-                .bind(&applied)
-                .bind(outcome)
-                .bind(entry.exit_code)
-                .bind(entry.timed_out)
-                .bind(entry.failure_category.map(Category::as_str))
-                .bind(&entry.failure_rule)
-                .bind(entry.follows_category.map(Category::as_str))
-                .bind(&entry.decision)
-                .bind(&entry.reason)
-                .bind(&recommended)
-                .bind(&entry.patch_id)
-                .bind(entry.runtime_seconds)
-                .bind(entry.cost_dollars)
-                .bind(peak)
-                .bind(&metrics)
-                .bind(at);
-            let query = if matches!(self.backend, Backend::Sqlite(_)) {
-                query.bind(crate::history::micros(at))
-            } else {
-                query
+        // The same binds on both backends; SQLite adds the integer time it orders by.
+        macro_rules! bind_row {
+            ($query:expr, $entry:expr, $row:expr) => {
+                $query
+                    .bind(&$entry.job.id)
+                    .bind(&$entry.job.workflow)
+                    .bind(&$entry.job.owner)
+                    .bind(&$entry.job.cluster)
+                    .bind(i64::from($entry.attempt))
+                    .bind(&$row.config)
+                    .bind(&$row.applied)
+                    .bind(outcome_name($entry.outcome))
+                    .bind($entry.exit_code)
+                    .bind($entry.timed_out)
+                    .bind($entry.failure_category.map(Category::as_str))
+                    .bind(&$entry.failure_rule)
+                    .bind($entry.follows_category.map(Category::as_str))
+                    .bind(&$entry.decision)
+                    .bind(&$entry.reason)
+                    .bind(&$row.recommended)
+                    .bind(&$entry.patch_id)
+                    .bind($entry.runtime_seconds)
+                    .bind($entry.cost_dollars)
+                    .bind($row.peak)
+                    .bind(&$row.metrics)
+                    .bind($row.at)
             };
-            query.execute(pool).await?;
-        });
+        }
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                let sql = format!(
+                    "INSERT INTO attempts ({COLUMNS}, at_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                );
+                let mut tx = pool.begin().await?;
+                for (entry, row) in entries.iter().zip(&rows) {
+                    bind_row!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), entry, row)
+                        .bind(crate::history::micros(row.at))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
+            Backend::Postgres(pool) => {
+                let sql = format!(
+                    "INSERT INTO attempts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+                );
+                let mut tx = pool.begin().await?;
+                for (entry, row) in entries.iter().zip(&rows) {
+                    bind_row!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), entry, row)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
+        }
         Ok(())
     }
 
@@ -108,6 +141,32 @@ impl Store {
         });
         entries.reverse();
         Ok(entries)
+    }
+}
+
+/// An entry's columns that are not stored as they are.
+struct AttemptRow {
+    at: OffsetDateTime,
+    config: String,
+    applied: String,
+    recommended: String,
+    metrics: Option<String>,
+    peak: Option<i64>,
+}
+
+impl AttemptRow {
+    fn of(entry: &AttemptEntry) -> Result<AttemptRow> {
+        Ok(AttemptRow {
+            at: storable(entry.at),
+            config: crate::json(&entry.config)?,
+            applied: crate::json(&entry.applied_patches)?,
+            recommended: crate::json(&entry.recommended_changes)?,
+            metrics: entry.metrics.as_ref().map(crate::json).transpose()?,
+            // `validate` refuses byte counts above 2^63, so this conversion does not saturate.
+            peak: entry
+                .peak_memory_bytes
+                .map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
+        })
     }
 }
 

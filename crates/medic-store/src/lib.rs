@@ -258,7 +258,7 @@ impl Store {
                 .bind(&status)
                 .fetch_one(&mut *tx)
                 .await?;
-            let detail = serde_json::json!({"scope": new.scope, "patch": new.patch, "lifetime": new.lifetime});
+            let detail = serde_json::json!({"scope": new.scope, "patch": new.patch, "lifetime": new.lifetime, "provenance": new.provenance});
             audit_in(&mut tx, now, actor, "create", Some(seq), &detail).await?;
             tx.commit().await?;
             seq
@@ -353,6 +353,19 @@ impl Store {
         status: PatchStatus,
         actor: &str,
     ) -> Result<Patch> {
+        self.set_status_because(id, expected_version, status, actor, None)
+            .await
+    }
+
+    /// [`Store::set_status`], with the reason written to the audit trail.
+    pub async fn set_status_because(
+        &self,
+        id: &str,
+        expected_version: u64,
+        status: PatchStatus,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<Patch> {
         let seq = parse_patch_id(id).ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
         let now = storable(self.clock.now());
         let name = enum_name(&status)?;
@@ -375,7 +388,10 @@ impl Store {
             let mut tx = pool.begin().await?;
             let done = sqlx::query(sql).bind(&name).bind(seq).bind(expected).execute(&mut *tx).await?;
             if done.rows_affected() == 1 {
-                let detail = serde_json::json!({"status": status, "from_version": expected_version});
+                let mut detail = serde_json::json!({"status": status, "from_version": expected_version});
+                if let Some(reason) = reason {
+                    detail["reason"] = reason.into();
+                }
                 audit_in(&mut tx, now, actor, action, Some(seq), &detail).await?;
                 tx.commit().await?;
                 true

@@ -50,6 +50,8 @@ enum Command {
     Recommend(cmd::recommend::Args),
     /// Run a workflow to the end, retrying failed jobs with medic's decisions.
     Run(cmd::run::Args),
+    /// Right-size each job's memory from its recent successful runs (a dry run unless --apply).
+    Rightsize(cmd::rightsize::Args),
     /// Compare medic with today's retry policies on a simulated fleet (history, training, remediation, costs).
     Simulate(cmd::simulate::Args),
     /// The whole system on the built-in simulated fleet: history, training, remediation, the comparison table and
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Model(command) => cmd::model::run(command),
         Command::Recommend(args) => cmd::recommend::run(args),
         Command::Run(args) => cmd::run::run(args),
+        Command::Rightsize(args) => cmd::rightsize::run(args),
         Command::Simulate(args) => cmd::simulate::run(args, false),
         Command::Demo(args) => cmd::simulate::run(args, true),
     };

@@ -39,6 +39,11 @@ impl Medic {
         &self.target
     }
 
+    /// The prices attempts are costed with.
+    pub fn prices(&self) -> Prices {
+        self.prices
+    }
+
     fn remediation(&self, body: Value) -> anyhow::Result<Value> {
         match (&self.local, &self.target) {
             (Some(state), Target::Store { runtime, .. }) => {

@@ -82,6 +82,9 @@ pub struct Remediation {
     pub shadow: bool,
     /// The guard-rail that stopped the retry (in shadow mode: that would have stopped medic's).
     pub guard: Option<Guard>,
+    /// The job's right-size patches this memory failure revoked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked: Vec<String>,
 }
 
 /// `POST /v1/remediate`: classify a failed attempt, recommend and store the retry's configuration, and decide
@@ -138,6 +141,15 @@ pub async fn answer(
     let classification = failure.classify(&state.rules);
     let category = classification.category;
     let recommends = category.is_memory_config() || category == Category::Unclassified;
+
+    // A memory failure of a right-sized job ends its right-size: the next attempt starts again from the job's
+    // own configuration (plus the recommendation below), and right-sizing leaves the job alone while the failure
+    // is in its window.
+    let revoked = if category.is_memory_config() && !shadow {
+        revoke_rightsizes(state, &request.job.id, &classification, actor).await?
+    } else {
+        Vec::new()
+    };
 
     // Guards only matter when something would be retried: a failure that is neither recommended for nor
     // restartable is not, and costs no store read.
@@ -263,6 +275,14 @@ pub async fn answer(
     } else {
         (plan.retry, plan.reason, None)
     };
+    let reason = if revoked.is_empty() {
+        reason
+    } else {
+        format!(
+            "{reason}; right-size {} revoked after this memory failure",
+            revoked.join(", ")
+        )
+    };
     state
         .metrics
         .record_remediation(retry, plan.guard.map(Guard::as_str), shadow);
@@ -274,7 +294,48 @@ pub async fn answer(
         patch_id,
         shadow,
         guard: plan.guard,
+        revoked,
     })
+}
+
+/// Revokes the job's active right-size patches after a memory failure; returns their ids. A patch someone else
+/// changed meanwhile is left to them.
+async fn revoke_rightsizes(
+    state: &AppState,
+    job_id: &str,
+    classification: &Classification,
+    actor: &str,
+) -> ApiResult<Vec<String>> {
+    let filter = PatchFilter {
+        job: Some(job_id.to_owned()),
+        status: Some(PatchStatus::Active),
+    };
+    let why = format!(
+        "{} after right-sizing: the job goes back to its own configuration",
+        describe(classification)
+    );
+    let mut revoked = Vec::new();
+    for patch in state.store.list_patches(&filter).await? {
+        if !patch.is_rightsize() {
+            continue;
+        }
+        match state
+            .store
+            .set_status_because(
+                &patch.id,
+                patch.version,
+                PatchStatus::Revoked,
+                actor,
+                Some(&why),
+            )
+            .await
+        {
+            Ok(_) => revoked.push(patch.id),
+            Err(StoreError::VersionConflict { .. }) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(revoked)
 }
 
 /// Every problem of a request, so that one answer lists them all.
@@ -350,6 +411,7 @@ async fn store_patch(
             "medic's recommender ({decided_by}): {}",
             recommendation.reason
         )),
+        rightsize: None,
     };
     let new = NewPatch {
         scope: Scope::job(job.id.clone()),

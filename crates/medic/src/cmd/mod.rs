@@ -8,6 +8,7 @@ pub mod model;
 pub mod patch;
 mod plots;
 pub mod recommend;
+pub mod rightsize;
 pub mod rules;
 pub mod run;
 pub mod serve;

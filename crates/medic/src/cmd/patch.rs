@@ -157,19 +157,24 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 return print_json(&patches);
             }
             println!(
-                "{:<8} {:<8} {:<10} {:<13} {:<32} PATCH",
-                "ID", "VERSION", "STATUS", "LIFETIME", "SCOPE"
+                "{:<8} {:<8} {:<10} {:<13} {:<16} {:<32} PATCH",
+                "ID", "VERSION", "STATUS", "LIFETIME", "BY", "SCOPE"
             );
             for patch in &patches {
                 println!(
-                    "{:<8} {:<8} {:<10} {:<13} {:<32} {}",
+                    "{:<8} {:<8} {:<10} {:<13} {:<16} {:<32} {}",
                     patch.id,
                     patch.version,
                     json_name(&patch.status),
                     json_name(&patch.lifetime),
+                    patch.provenance.created_by.as_deref().unwrap_or("-"),
                     scope_text(&patch.scope),
                     serde_json::to_string(&patch.patch)?
                 );
+                // A right-size says what it was based on (the whole evidence is in `--json` and `patch show`).
+                if let (true, Some(reason)) = (patch.is_rightsize(), &patch.provenance.reason) {
+                    println!("{:<8} {reason}", "");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

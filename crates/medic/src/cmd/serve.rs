@@ -47,8 +47,71 @@ pub struct Args {
     /// Where the recommend role is served (`http://HOST:PORT`), for a server that plays classify without it.
     #[arg(long, value_name = "URL")]
     recommend_url: Option<String>,
+    /// Right-size every job this often (`90s`, `30m`, `6h`, `1d`): what `medic rightsize --apply` does, in the
+    /// server, audited as `medic-rightsize`. Off unless given.
+    #[arg(long, value_name = "PERIOD", value_parser = parse_period)]
+    rightsize_every: Option<std::time::Duration>,
+    /// The right-sizing policy of `--rightsize-every` (YAML, as `medic rightsize --policy`).
+    #[arg(long, value_name = "FILE", requires = "rightsize_every")]
+    rightsize_policy: Option<PathBuf>,
     #[command(flatten)]
     rules: super::RulesArgs,
+}
+
+/// `90s`, `30m`, `6h`, `1d` (a number and a unit; at least a second).
+fn parse_period(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("`{text}` has no unit (s, m, h or d)"))?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` does not start with a whole number"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => return Err(format!("unknown unit `{other}` (s, m, h or d)")),
+    };
+    match number.checked_mul(seconds) {
+        Some(0) | None => Err(format!("`{text}` is not a usable period")),
+        Some(total) => Ok(std::time::Duration::from_secs(total)),
+    }
+}
+
+/// Right-sizes the store every `period`, from one period after the start; each round is logged, a failed round
+/// too, and the next one comes anyway.
+fn schedule_rightsizing(
+    store: Store,
+    policy: medic_rightsize::RightsizePolicy,
+    period: std::time::Duration,
+) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            ticks.tick().await;
+            let round = async {
+                let prices = medic_core::history::Prices::default();
+                let mut report = medic_rightsize::plan(&store, &policy, &prices).await?;
+                medic_rightsize::apply(&store, &mut report, &policy).await?;
+                Ok::<_, medic_rightsize::Error>(report)
+            };
+            match round.await {
+                Ok(report) => {
+                    let count = |action| report.jobs.iter().filter(|j| j.action == action).count();
+                    tracing::info!(
+                        resized = count(medic_rightsize::Action::Resize),
+                        revoked = count(medic_rightsize::Action::Revoke),
+                        saving_per_month = report.total_saving_per_month,
+                        "right-sizing round done"
+                    );
+                }
+                Err(error) => tracing::error!(%error, "right-sizing round failed"),
+            }
+        }
+    });
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -86,6 +149,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         state
             .shadow
             .store(args.shadow, std::sync::atomic::Ordering::SeqCst);
+        if let Some(period) = args.rightsize_every {
+            let policy = super::rightsize::load_policy(args.rightsize_policy.as_deref())?;
+            schedule_rightsizing(state.store.clone(), policy, period);
+        }
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -18,12 +18,17 @@ use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 use medic_core::clock::{Clock, ManualClock};
+use medic_core::history::{AttemptEntry, RetryRecord};
 use medic_model::metrics::EvaluationMetrics;
 use medic_model::{PromotionPolicy, TrainConfig};
+use medic_rightsize::RightsizePolicy;
 use medic_scheduler::{
     AttemptRecord, Decision, FailedAttempt, RemediationError, Remediator, ResolvedConfig,
 };
-use medic_sim::{Baseline, BaselineKind, FleetSpec, Policy, PolicyStats, Simulation, World};
+use medic_sim::{
+    Baseline, BaselineKind, FleetSpec, Policy, PolicyStats, RightsizingSummary, Simulation,
+    SizingStats, World,
+};
 use medic_store::RecordFilter;
 use serde::Serialize;
 use serde_json::json;
@@ -65,12 +70,16 @@ pub struct Args {
     /// Use this seed instead of the fleet's.
     #[arg(long)]
     seed: Option<u64>,
+    /// The right-sizing policy of `medic_rightsizing` (YAML, as `medic rightsize --policy`); the default one when
+    /// absent.
+    #[arg(long, value_name = "FILE")]
+    rightsize_policy: Option<PathBuf>,
     #[command(flatten)]
     rules: RulesArgs,
 }
 
 /// The compared policies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 #[value(rename_all = "snake_case")]
 enum PolicyName {
     BlindRetry,
@@ -78,15 +87,18 @@ enum PolicyName {
     VpaBump,
     DoubleMemory,
     Medic,
+    /// medic with right-sizing: remediation, and every morning `medic rightsize --apply`.
+    MedicRightsizing,
 }
 
 impl PolicyName {
-    const ALL: [PolicyName; 5] = [
+    const ALL: [PolicyName; 6] = [
         PolicyName::BlindRetry,
         PolicyName::RulesOnly,
         PolicyName::VpaBump,
         PolicyName::DoubleMemory,
         PolicyName::Medic,
+        PolicyName::MedicRightsizing,
     ];
 
     fn baseline(self) -> Option<BaselineKind> {
@@ -95,14 +107,15 @@ impl PolicyName {
             PolicyName::RulesOnly => Some(BaselineKind::RulesOnly),
             PolicyName::VpaBump => Some(BaselineKind::VpaBump),
             PolicyName::DoubleMemory => Some(BaselineKind::DoubleMemory),
-            PolicyName::Medic => None,
+            PolicyName::Medic | PolicyName::MedicRightsizing => None,
         }
     }
 
     fn name(self) -> &'static str {
-        match self.baseline() {
-            Some(kind) => kind.name(),
-            None => "medic",
+        match self {
+            PolicyName::Medic => "medic",
+            PolicyName::MedicRightsizing => "medic_rightsizing",
+            baseline => baseline.baseline().map_or("", BaselineKind::name),
         }
     }
 }
@@ -114,8 +127,30 @@ pub struct Comparison {
     pub fleet: FleetSummary,
     /// Per policy, what it achieved.
     pub policies: BTreeMap<String, PolicyStats>,
-    /// medic's model over the compared days.
+    /// medic's model over the compared days (of the database kept: `medic_rightsizing`'s when it ran).
     pub model: ModelSummary,
+    /// What right-sizing did: `medic_rightsizing` against `medic` (the same remediation without it), over the
+    /// second half of the compared days, once its bounded steps have had time to arrive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rightsizing: Option<RightsizingOutcome>,
+}
+
+/// Right-sizing's effect, measured against the truth.
+#[derive(Debug, Serialize)]
+pub struct RightsizingOutcome {
+    /// Requested over used memory, memory failure rates and the cost saved.
+    #[serde(flatten)]
+    pub summary: RightsizingSummary,
+    /// The compared days measured (the second half).
+    pub days_measured: u32,
+    /// The estimator of the right-sizing policy.
+    pub estimator: &'static str,
+    /// Right-size patches stored over the compared days (every step of every job).
+    pub patches_stored: u32,
+    /// Right-size patches revoked (memory failures, jobs grown back to their own size).
+    pub patches_revoked: u32,
+    /// Right-sizing rounds that failed, and why.
+    pub notes: Vec<String>,
 }
 
 /// The fleet and period simulated.
@@ -153,6 +188,7 @@ pub struct ModelSummary {
 pub fn run(args: Args, demo: bool) -> anyhow::Result<ExitCode> {
     let spec = load_spec(&args)?;
     let rules = args.rules.load()?;
+    let rightsize_policy = super::rightsize::load_policy(args.rightsize_policy.as_deref())?;
     let chosen: Vec<PolicyName> = if args.policies.is_empty() {
         PolicyName::ALL.to_vec()
     } else {
@@ -173,44 +209,71 @@ pub fn run(args: Args, demo: bool) -> anyhow::Result<ExitCode> {
     let progress = Progress::new(&spec, &chosen, demo || !args.json);
     let started = std::time::Instant::now();
 
-    // medic's database, on the simulation's clock.
-    let clock = Arc::new(ManualClock::new(simulation.day_start(0)));
-    let target = Target::store_with_clock(&db, clock.clone())?;
-    let Target::Store { store, runtime } = &target else {
-        unreachable!("a database target");
-    };
-    let existing = runtime.block_on(store.record_count())?;
-    if existing > 0 {
-        bail!(
-            "{db} already holds {existing} history record(s); the simulation needs a database of its own \
-             (give a new one, or remove it)"
-        );
+    // medic's databases, one per flavour, each on its own simulation clock. The full product (with right-sizing)
+    // keeps the database given with `--db` when it runs; otherwise plain medic does.
+    let medics: Vec<PolicyName> = chosen
+        .iter()
+        .copied()
+        .filter(|p| p.baseline().is_none())
+        .collect();
+    let keeper = medics.last().copied();
+    let compared = spec.history_days..spec.history_days + spec.days;
+    let mut stores = Vec::new();
+    for &flavour in &medics {
+        let url = match &args.db {
+            Some(url) if Some(flavour) == keeper => url.clone(),
+            _ => format!(
+                "sqlite://{}",
+                work.path()
+                    .join(format!("{}.sqlite", flavour.name()))
+                    .display()
+            ),
+        };
+        let clock = Arc::new(ManualClock::new(simulation.day_start(compared.start)));
+        let target = Target::store_with_clock(&url, clock.clone())?;
+        let Target::Store { store, runtime } = &target else {
+            unreachable!("a database target");
+        };
+        let existing = runtime.block_on(store.record_count())?;
+        if existing > 0 {
+            bail!(
+                "{url} already holds {existing} history record(s); the simulation needs a database of its own \
+                 (give a new one, or remove it)"
+            );
+        }
+        stores.push((flavour, target, clock));
     }
 
-    // 1. History: engineers retry by hand; their retries are what medic learns from first.
+    // 1. History: engineers retry by hand; their retries are what medic learns from first, and their runs' peaks
+    //    what right-sizing starts from.
     let engineers = Baseline::new(
         BaselineKind::Engineers,
         rules.clone(),
         world.prices(),
         spec.seed,
     );
+    let history_clock = Arc::new(ManualClock::new(simulation.day_start(0)));
     for day in 0..spec.history_days {
-        simulation.run_day(day, &engineers, &clock)?;
+        simulation.run_day(day, &engineers, &history_clock)?;
         progress.history_day();
     }
     let history = engineers.take_records();
-    runtime.block_on(store.import_records(&history, "medic simulate"))?;
+    let history_attempts = engineers.take_attempts();
+    for (_, target, _) in &stores {
+        import_history(target, &history, &history_attempts)?;
+    }
     progress.history_done(history.len());
 
-    let compared = spec.history_days..spec.history_days + spec.days;
-    let mut results: BTreeMap<String, PolicyStats> = BTreeMap::new();
-    let mut model = ModelSummary::default();
+    // Right-sizing is measured once its steps have had time to arrive: over the second half of the compared days.
+    let measured = compared.start + spec.days / 2..compared.end;
     let baselines: Vec<PolicyName> = chosen
         .iter()
         .copied()
         .filter(|p| p.baseline().is_some())
         .collect();
-    // Two cores: medic's days (and nightly training) on one, the baselines on the other.
+    let mut results: BTreeMap<String, PolicyStats> = BTreeMap::new();
+    let mut medic_runs: BTreeMap<PolicyName, MedicRun> = BTreeMap::new();
+    // Two cores: the baselines on one thread, each flavour of medic (and its nightly training) on its own.
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let baseline_thread = scope.spawn(|| -> anyhow::Result<Vec<(String, PolicyStats)>> {
             let mut out = Vec::new();
@@ -228,31 +291,67 @@ pub fn run(args: Args, demo: bool) -> anyhow::Result<ExitCode> {
             }
             Ok(out)
         });
-        if chosen.contains(&PolicyName::Medic) {
-            let trainer = Trainer {
-                out: args.out.join("models"),
-                seed: spec.seed,
-                summary: Mutex::new(ModelSummary::default()),
-            };
-            trainer.train(&target, clock.now());
-            let local = target.local_state();
-            let medic = MedicPolicy {
-                medic: Medic::new(target, local, rules.clone(), world.prices()),
-                clock: clock.clone(),
-                trainer,
-            };
-            let mut stats = PolicyStats::default();
-            for day in compared.clone() {
-                let report = simulation.run_day(day, &medic, &clock)?;
-                stats.add_day(&world, day, &report);
-                progress.policy_day("medic");
-            }
-            results.insert("medic".to_owned(), stats);
-            model = medic
-                .trainer
-                .summary
-                .into_inner()
-                .unwrap_or_else(|e| e.into_inner());
+        let medic_threads: Vec<_> = stores
+            .into_iter()
+            .map(|(flavour, target, clock)| {
+                let (rules, simulation, world, progress) = (&rules, &simulation, &world, &progress);
+                let (compared, measured) = (compared.clone(), measured.clone());
+                let rightsizing = (flavour == PolicyName::MedicRightsizing).then(|| Rightsizing {
+                    policy: rightsize_policy.clone(),
+                    notes: Mutex::new(Vec::new()),
+                });
+                let models = args.out.join("models").join(flavour.name());
+                let seed = spec.seed;
+                scope.spawn(move || -> anyhow::Result<(PolicyName, MedicRun)> {
+                    let trainer = Trainer {
+                        out: models,
+                        seed,
+                        summary: Mutex::new(ModelSummary::default()),
+                    };
+                    trainer.train(&target, clock.now());
+                    let local = target.local_state();
+                    let medic = MedicPolicy {
+                        name: flavour.name(),
+                        medic: Medic::new(target, local, rules.clone(), world.prices()),
+                        clock: clock.clone(),
+                        trainer,
+                        rightsizing,
+                    };
+                    let mut stats = PolicyStats::default();
+                    let mut sizing = SizingStats::default();
+                    for day in compared {
+                        let report = simulation.run_day(day, &medic, &clock)?;
+                        stats.add_day(world, day, &report);
+                        if measured.contains(&day) {
+                            sizing.add_day(world, day, &report);
+                        }
+                        progress.policy_day(flavour.name());
+                    }
+                    let patches = medic.rightsize_patches()?;
+                    Ok((
+                        flavour,
+                        MedicRun {
+                            stats,
+                            sizing,
+                            model: medic
+                                .trainer
+                                .summary
+                                .into_inner()
+                                .unwrap_or_else(|e| e.into_inner()),
+                            patches,
+                            notes: medic.rightsizing.map_or_else(Vec::new, |r| {
+                                r.notes.into_inner().unwrap_or_else(|e| e.into_inner())
+                            }),
+                        },
+                    ))
+                })
+            })
+            .collect();
+        for thread in medic_threads {
+            let (flavour, run) = thread
+                .join()
+                .map_err(|_| anyhow::anyhow!("a medic thread panicked"))??;
+            medic_runs.insert(flavour, run);
         }
         let baseline_results = baseline_thread
             .join()
@@ -261,6 +360,29 @@ pub fn run(args: Args, demo: bool) -> anyhow::Result<ExitCode> {
         Ok(())
     })?;
     progress.finish();
+
+    let rightsizing = match (
+        medic_runs.get(&PolicyName::Medic),
+        medic_runs.get(&PolicyName::MedicRightsizing),
+    ) {
+        (Some(before), Some(after)) => Some(RightsizingOutcome {
+            summary: medic_sim::compare(&before.sizing, &after.sizing),
+            days_measured: measured.end - measured.start,
+            estimator: rightsize_policy.estimator.as_str(),
+            patches_stored: after.patches.0,
+            patches_revoked: after.patches.1,
+            notes: after.notes.clone(),
+        }),
+        _ => None,
+    };
+    // The model section is that of the database kept (the right-sized fleet's, when it ran).
+    let mut model = ModelSummary::default();
+    for flavour in [PolicyName::Medic, PolicyName::MedicRightsizing] {
+        if let Some(run) = medic_runs.remove(&flavour) {
+            results.insert(flavour.name().to_owned(), run.stats);
+            model = run.model;
+        }
+    }
 
     let comparison = Comparison {
         fleet: FleetSummary {
@@ -272,6 +394,7 @@ pub fn run(args: Args, demo: bool) -> anyhow::Result<ExitCode> {
         },
         policies: results,
         model,
+        rightsizing,
     };
     let order: Vec<&str> = chosen.iter().map(|p| p.name()).collect();
     let mut out = std::io::stdout().lock();
@@ -410,11 +533,63 @@ impl Trainer {
     }
 }
 
-/// medic as a simulated policy: its real remediation flow over the database, retrained every night.
+/// Imports the history period into a medic database: the retry records (what the model learns from) and every
+/// attempt (what right-sizing learns from).
+fn import_history(
+    target: &Target,
+    records: &[RetryRecord],
+    attempts: &[AttemptEntry],
+) -> anyhow::Result<()> {
+    let Target::Store { store, runtime } = target else {
+        return Ok(());
+    };
+    runtime.block_on(async {
+        store.import_records(records, "medic simulate").await?;
+        store.add_attempts(attempts).await?;
+        anyhow::Ok(())
+    })
+}
+
+/// What one flavour of medic did over the compared days.
+struct MedicRun {
+    stats: PolicyStats,
+    sizing: SizingStats,
+    model: ModelSummary,
+    /// Right-size patches stored, and of those revoked.
+    patches: (u32, u32),
+    notes: Vec<String>,
+}
+
+/// Right-sizing as the simulated platform runs it: every morning, before the day's runs.
+struct Rightsizing {
+    policy: RightsizePolicy,
+    notes: Mutex<Vec<String>>,
+}
+
+/// medic as a simulated policy: its real remediation flow over the database, retrained every night, and (for
+/// `medic_rightsizing`) right-sized every morning.
 struct MedicPolicy {
+    name: &'static str,
     medic: Medic,
     clock: Arc<ManualClock>,
     trainer: Trainer,
+    rightsizing: Option<Rightsizing>,
+}
+
+impl MedicPolicy {
+    /// Right-size patches stored in the database, and of those revoked.
+    fn rightsize_patches(&self) -> anyhow::Result<(u32, u32)> {
+        let Target::Store { store, runtime } = self.medic.target() else {
+            return Ok((0, 0));
+        };
+        let patches = runtime.block_on(store.list_patches(&medic_store::PatchFilter::default()))?;
+        let rightsizes = patches.iter().filter(|p| p.is_rightsize());
+        let revoked = rightsizes
+            .clone()
+            .filter(|p| p.status == medic_core::patch::PatchStatus::Revoked)
+            .count();
+        Ok((rightsizes.count() as u32, revoked as u32))
+    }
 }
 
 impl Remediator for MedicPolicy {
@@ -437,7 +612,27 @@ impl Remediator for MedicPolicy {
 
 impl Policy for MedicPolicy {
     fn name(&self) -> &str {
-        "medic"
+        self.name
+    }
+
+    fn start_day(&self, day: u32) {
+        let (Some(rightsizing), Target::Store { store, runtime }) =
+            (&self.rightsizing, self.medic.target())
+        else {
+            return;
+        };
+        let round = runtime.block_on(async {
+            let mut report =
+                medic_rightsize::plan(store, &rightsizing.policy, &self.medic.prices()).await?;
+            medic_rightsize::apply(store, &mut report, &rightsizing.policy).await
+        });
+        if let Err(error) = round {
+            rightsizing
+                .notes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!("day {day}: right-sizing failed: {error}"));
+        }
     }
 
     fn end_day(&self, _day: u32) -> medic_sim::Result<()> {
@@ -519,7 +714,7 @@ fn print_table(
     )?;
     writeln!(
         out,
-        "{:<14} {:>9} {:>9} {:>10} {:>9} {:>12} {:>8} {:>7} {:>9} {:>9}",
+        "{:<18} {:>9} {:>9} {:>10} {:>9} {:>12} {:>8} {:>7} {:>9} {:>9}",
         "policy",
         "failures",
         "memory",
@@ -533,7 +728,7 @@ fn print_table(
     )?;
     writeln!(
         out,
-        "{:<14} {:>9} {:>9} {:>10} {:>9} {:>12} {:>8} {:>7} {:>9} {:>9}",
+        "{:<18} {:>9} {:>9} {:>10} {:>9} {:>12} {:>8} {:>7} {:>9} {:>9}",
         "", "", "failures", "1st retry", "fixed", "", "", "", "ok", "disabled"
     )?;
     for name in order {
@@ -542,7 +737,7 @@ fn print_table(
         };
         writeln!(
             out,
-            "{:<14} {:>9} {:>9} {:>9.1}% {:>8.1}% {:>12.2} {:>8} {:>7} {:>9} {:>9}",
+            "{:<18} {:>9} {:>9} {:>9.1}% {:>8.1}% {:>12.2} {:>8} {:>7} {:>9} {:>9}",
             name,
             s.failures,
             s.memory_failures,
@@ -564,6 +759,22 @@ fn print_table(
             out,
             "medic's failure cost is {:.0}% of blind retry's",
             100.0 * medic.failure_cost / blind.failure_cost
+        )?;
+    }
+    if let Some(r) = &comparison.rightsizing {
+        let s = &r.summary;
+        writeln!(
+            out,
+            "right-sizing (medic_rightsizing against medic, last {} days): requested/used executor memory {:.2}x -> {:.2}x, \
+             memory failure rate {:.2}% -> {:.2}%, compute cost {:.1}% lower; {} right-size patches, {} revoked",
+            r.days_measured,
+            s.requested_over_used_before,
+            s.requested_over_used_after,
+            100.0 * s.memory_failure_rate_before,
+            100.0 * s.memory_failure_rate_after,
+            100.0 * s.cost_saved_fraction,
+            r.patches_stored,
+            r.patches_revoked
         )?;
     }
     let model = &comparison.model;
