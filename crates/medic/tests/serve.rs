@@ -253,3 +253,82 @@ async fn the_cli_gives_the_same_answers_through_a_server_and_a_database() {
     );
     assert!(String::from_utf8_lossy(&refused.stderr).contains("401 unauthorized"));
 }
+
+/// `medic serve --rightsize-every` right-sizes on its own: a job with four successful runs that peaked at 1 GiB of
+/// its 8 GiB executors gets a persistent right-size patch (halved: the first bounded step), with its evidence,
+/// without anyone calling `medic rightsize`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_right_sizes_on_its_schedule() {
+    use medic_core::clock::{Clock, SystemClock};
+    use medic_core::history::{AttemptEntry, RunMetrics};
+
+    let database = database(TestBackend::Sqlite).await;
+    let store = medic_store::Store::open(database.url(), Arc::new(SystemClock))
+        .await
+        .expect("store");
+    let mut config = medic_core::SparkConf::new();
+    config.set("spark.executor.memory", "8g");
+    config.set("spark.executor.instances", "4");
+    let runs: Vec<AttemptEntry> = (1..=4)
+        .map(|hours_ago| AttemptEntry {
+            job: medic_core::JobIdentity::new("hourly-rollup"),
+            attempt: 1,
+            config: config.clone(),
+            applied_patches: Vec::new(),
+            outcome: medic_core::RunOutcome::Succeeded,
+            exit_code: Some(0),
+            timed_out: false,
+            failure_category: None,
+            failure_rule: None,
+            follows_category: None,
+            decision: "succeeded".into(),
+            reason: String::new(),
+            recommended_changes: Default::default(),
+            patch_id: None,
+            runtime_seconds: 600.0,
+            cost_dollars: 0.1,
+            peak_memory_bytes: Some(1 << 30),
+            metrics: Some(RunMetrics {
+                peak_executor_heap_bytes: Some(1 << 30),
+                ..RunMetrics::default()
+            }),
+            at: SystemClock.now() - time::Duration::hours(hours_ago),
+        })
+        .collect();
+    store.add_attempts(&runs).await.expect("history");
+
+    let server = Server::start_with(
+        database.url(),
+        ADMIN_TOKEN,
+        "info",
+        &["--rightsize-every", "1s"],
+    );
+    let started = Instant::now();
+    let patch = loop {
+        let patches: Value = agent()
+            .get(&format!("{}/v1/patches", server.base))
+            .call()
+            .expect("list")
+            .body_mut()
+            .read_json()
+            .expect("json");
+        let found = patches.as_array().and_then(|patches| {
+            patches
+                .iter()
+                .find(|p| p["provenance"]["created_by"] == "medic-rightsize")
+                .cloned()
+        });
+        if let Some(patch) = found {
+            break patch;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no right-size after 30 s: {patches}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(patch["lifetime"], "persistent", "{patch}");
+    assert_eq!(patch["scope"], json!({"job": "hourly-rollup"}), "{patch}");
+    assert_eq!(patch["patch"]["spark.executor.memory"], "4096m", "{patch}");
+    assert_eq!(patch["provenance"]["rightsize"]["runs"], 4, "{patch}");
+}

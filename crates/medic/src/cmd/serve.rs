@@ -209,3 +209,24 @@ fn redact(url: &str) -> String {
         _ => url.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_period;
+
+    #[test]
+    fn periods_are_a_whole_number_and_a_unit() {
+        assert_eq!(parse_period("90s"), Ok(std::time::Duration::from_secs(90)));
+        assert_eq!(
+            parse_period("1d"),
+            Ok(std::time::Duration::from_secs(86_400))
+        );
+        assert_eq!(
+            parse_period(" 6h "),
+            Ok(std::time::Duration::from_secs(21_600))
+        );
+        for bad in ["", "10", "h", "0m", "1.5h", "3w", "-1h"] {
+            assert!(parse_period(bad).is_err(), "{bad}");
+        }
+    }
+}
