@@ -288,11 +288,29 @@ pub struct SizingStats {
     pub driver_used_mib: f64,
     /// What every attempt cost, retries included: a size that saves on first attempts but fails more pays here.
     pub total_cost: f64,
+    /// Successful first attempts that ran with a right-size patch (see [`SizingStats::add_day_marked`]).
+    pub right_sized: u64,
+    /// Executor heap granted to those.
+    pub right_sized_heap_granted_mib: f64,
+    /// Executor heap they used.
+    pub right_sized_heap_used_mib: f64,
 }
 
 impl SizingStats {
     /// Adds the runs of `day` in `report`, measured against `world`.
     pub fn add_day(&mut self, world: &World, day: u32, report: &WorkflowReport) {
+        self.add_day_marked(world, day, report, |_| false);
+    }
+
+    /// As [`SizingStats::add_day`], also counting apart the successful first attempts that applied a patch for which
+    /// `is_right_size(id)` holds.
+    pub fn add_day_marked(
+        &mut self,
+        world: &World,
+        day: u32,
+        report: &WorkflowReport,
+        is_right_size: impl Fn(&str) -> bool,
+    ) {
         for job_report in &report.jobs {
             let Some(job) = world.job(&job_report.id) else {
                 continue;
@@ -320,6 +338,11 @@ impl SizingStats {
             self.container_used_mib += truth.container_mib.1;
             self.driver_granted_mib += truth.driver_mib.0;
             self.driver_used_mib += truth.driver_mib.1;
+            if first.applied_patches.iter().any(|id| is_right_size(id)) {
+                self.right_sized += 1;
+                self.right_sized_heap_granted_mib += granted_mib(&first.conf).0;
+                self.right_sized_heap_used_mib += truth.heap_mib.1;
+            }
         }
     }
 }
@@ -347,6 +370,11 @@ pub struct RightsizingSummary {
     pub driver_over_used_before: f64,
     /// The same with right-sizing.
     pub driver_over_used_after: f64,
+    /// Share of the successful first attempts with right-sizing that ran with a right-size patch (the others were
+    /// left alone by the guard-rails: too young, a memory failure in the window, or a revoked right-size).
+    pub right_sized_share_after: f64,
+    /// Executor heap granted over used on those right-sized attempts.
+    pub requested_over_used_right_sized: f64,
 }
 
 /// Compares the same days measured without right-sizing (`before`) and with it (`after`). A ratio with nothing
@@ -375,6 +403,15 @@ pub fn compare(before: &SizingStats, after: &SizingStats) -> RightsizingSummary 
         container_over_used_after: ratio(after.container_granted_mib, after.container_used_mib),
         driver_over_used_before: ratio(before.driver_granted_mib, before.driver_used_mib),
         driver_over_used_after: ratio(after.driver_granted_mib, after.driver_used_mib),
+        right_sized_share_after: if after.successes == 0 {
+            0.0
+        } else {
+            after.right_sized as f64 / after.successes as f64
+        },
+        requested_over_used_right_sized: ratio(
+            after.right_sized_heap_granted_mib,
+            after.right_sized_heap_used_mib,
+        ),
     }
 }
 

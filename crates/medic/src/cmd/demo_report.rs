@@ -159,10 +159,14 @@ pub fn write(
         let _ = writeln!(
             page,
             "\nCompute cost **{:.1} % lower**. {} right-size patches stored over the compared days (every step of \
-             every job), {} revoked.\n",
+             every job), {} revoked. {:.0} % of the successful runs carried a right-size, asking for {:.2}× what they \
+             used; the others were left alone by the guard-rails (too young, a memory failure in the window, a \
+             revoked right-size).\n",
             100.0 * s.cost_saved_fraction,
             r.patches_stored,
-            r.patches_revoked
+            r.patches_revoked,
+            100.0 * s.right_sized_share_after,
+            s.requested_over_used_right_sized
         );
     }
     let model = &comparison.model;

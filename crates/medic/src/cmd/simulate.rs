@@ -299,6 +299,7 @@ pub fn run(args: Args, demo: bool) -> anyhow::Result<ExitCode> {
                 let rightsizing = (flavour == PolicyName::MedicRightsizing).then(|| Rightsizing {
                     policy: rightsize_policy.clone(),
                     notes: Mutex::new(Vec::new()),
+                    patches: Mutex::new(Default::default()),
                 });
                 let models = args.out.join("models").join(flavour.name());
                 let seed = spec.seed;
@@ -323,7 +324,8 @@ pub fn run(args: Args, demo: bool) -> anyhow::Result<ExitCode> {
                         let report = simulation.run_day(day, &medic, &clock)?;
                         stats.add_day(world, day, &report);
                         if measured.contains(&day) {
-                            sizing.add_day(world, day, &report);
+                            sizing
+                                .add_day_marked(world, day, &report, |id| medic.is_right_size(id));
                         }
                         progress.policy_day(flavour.name());
                     }
@@ -564,6 +566,8 @@ struct MedicRun {
 struct Rightsizing {
     policy: RightsizePolicy,
     notes: Mutex<Vec<String>>,
+    /// The right-size patches stored, to tell right-sized runs apart.
+    patches: Mutex<std::collections::HashSet<String>>,
 }
 
 /// medic as a simulated policy: its real remediation flow over the database, retrained every night, and (for
@@ -577,6 +581,16 @@ struct MedicPolicy {
 }
 
 impl MedicPolicy {
+    /// Whether patch `id` is one of the right-sizes this policy stored.
+    fn is_right_size(&self, id: &str) -> bool {
+        self.rightsizing.as_ref().is_some_and(|r| {
+            r.patches
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(id)
+        })
+    }
+
     /// Right-size patches stored in the database, and of those revoked.
     fn rightsize_patches(&self) -> anyhow::Result<(u32, u32)> {
         let Target::Store { store, runtime } = self.medic.target() else {
@@ -624,14 +638,26 @@ impl Policy for MedicPolicy {
         let round = runtime.block_on(async {
             let mut report =
                 medic_rightsize::plan(store, &rightsizing.policy, &self.medic.prices()).await?;
-            medic_rightsize::apply(store, &mut report, &rightsizing.policy).await
+            medic_rightsize::apply(store, &mut report, &rightsizing.policy).await?;
+            Ok::<_, medic_rightsize::Error>(report)
         });
-        if let Err(error) = round {
-            rightsizing
+        match round {
+            Ok(report) => rightsizing
+                .patches
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(
+                    report
+                        .jobs
+                        .into_iter()
+                        .filter(|job| job.action == medic_rightsize::Action::Resize)
+                        .filter_map(|job| job.patch_id),
+                ),
+            Err(error) => rightsizing
                 .notes
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(format!("day {day}: right-sizing failed: {error}"));
+                .push(format!("day {day}: right-sizing failed: {error}")),
         }
     }
 
@@ -766,7 +792,8 @@ fn print_table(
         writeln!(
             out,
             "right-sizing (medic_rightsizing against medic, last {} days): requested/used executor memory {:.2}x -> {:.2}x, \
-             memory failure rate {:.2}% -> {:.2}%, compute cost {:.1}% lower; {} right-size patches, {} revoked",
+             memory failure rate {:.2}% -> {:.2}%, compute cost {:.1}% lower; {} right-size patches, {} revoked; \
+             {:.0}% of successful runs carried a right-size, at {:.2}x",
             r.days_measured,
             s.requested_over_used_before,
             s.requested_over_used_after,
@@ -774,7 +801,9 @@ fn print_table(
             100.0 * s.memory_failure_rate_after,
             100.0 * s.cost_saved_fraction,
             r.patches_stored,
-            r.patches_revoked
+            r.patches_revoked,
+            100.0 * s.right_sized_share_after,
+            s.requested_over_used_right_sized
         )?;
     }
     let model = &comparison.model;
