@@ -142,23 +142,28 @@ pub async fn answer(
     let category = classification.category;
     let recommends = category.is_memory_config() || category == Category::Unclassified;
 
-    // A memory failure of a right-sized job ends its right-size: the next attempt starts again from the job's
-    // own configuration (plus the recommendation below), and right-sizing leaves the job alone while the failure
-    // is in its window.
-    let revoked = if category.is_memory_config() && !shadow {
-        revoke_rightsizes(state, &request.job.id, &classification, actor).await?
+    // Guards only matter when something would be retried: a failure that is neither recommended for nor
+    // restartable is not, and costs no store read. One read of the job's patches serves the guards and the
+    // right-size revocation (a memory failure is always recommended for).
+    let may_retry = recommends || classification.restartable;
+    let job_patches = if may_retry {
+        job_patches(state, &request.job.id).await?
     } else {
         Vec::new()
     };
 
-    // Guards only matter when something would be retried: a failure that is neither recommended for nor
-    // restartable is not, and costs no store read.
-    let may_retry = recommends || classification.restartable;
-    let medics_patches = if may_retry {
-        medics_patches(state, &request.job.id).await?
+    // A memory failure of a right-sized job ends its right-size: the next attempt starts again from the job's
+    // own configuration (plus the recommendation below), and right-sizing leaves the job alone while the failure
+    // is in its window.
+    let revoked = if category.is_memory_config() && !shadow {
+        revoke_rightsizes(state, &job_patches, &classification, actor).await?
     } else {
         Vec::new()
     };
+    let medics_patches: Vec<Patch> = job_patches
+        .into_iter()
+        .filter(|patch| remediation::is_medics(patch, &request.job.id))
+        .collect();
     let guard = may_retry
         .then(|| {
             remediation::check_guards(
@@ -298,27 +303,23 @@ pub async fn answer(
     })
 }
 
-/// Revokes the job's active right-size patches after a memory failure; returns their ids. A patch someone else
-/// changed meanwhile is left to them.
+/// Revokes the active right-size patches among `job_patches` after a memory failure; returns their ids. A patch
+/// someone else changed meanwhile is left to them.
 async fn revoke_rightsizes(
     state: &AppState,
-    job_id: &str,
+    job_patches: &[Patch],
     classification: &Classification,
     actor: &str,
 ) -> ApiResult<Vec<String>> {
-    let filter = PatchFilter {
-        job: Some(job_id.to_owned()),
-        status: Some(PatchStatus::Active),
-    };
     let why = format!(
         "{} after right-sizing: the job goes back to its own configuration",
         describe(classification)
     );
     let mut revoked = Vec::new();
-    for patch in state.store.list_patches(&filter).await? {
-        if !patch.is_rightsize() {
-            continue;
-        }
+    for patch in job_patches
+        .iter()
+        .filter(|patch| patch.is_rightsize() && patch.status == PatchStatus::Active)
+    {
         match state
             .store
             .set_status_because(
@@ -330,7 +331,7 @@ async fn revoke_rightsizes(
             )
             .await
         {
-            Ok(_) => revoked.push(patch.id),
+            Ok(_) => revoked.push(patch.id.clone()),
             Err(StoreError::VersionConflict { .. }) => {}
             Err(other) => return Err(other.into()),
         }
@@ -367,15 +368,18 @@ fn problems(request: &RemediateRequest, failure: &FailureGiven<'_>) -> Vec<Strin
     problems
 }
 
-/// medic's patches of the job, oldest first.
-async fn medics_patches(state: &AppState, job_id: &str) -> ApiResult<Vec<Patch>> {
+/// Every patch scoped to exactly the job, oldest first.
+async fn job_patches(state: &AppState, job_id: &str) -> ApiResult<Vec<Patch>> {
     let filter = PatchFilter {
         job: Some(job_id.to_owned()),
         status: None,
     };
-    Ok(state
-        .store
-        .list_patches(&filter)
+    Ok(state.store.list_patches(&filter).await?)
+}
+
+/// medic's patches of the job, oldest first.
+async fn medics_patches(state: &AppState, job_id: &str) -> ApiResult<Vec<Patch>> {
+    Ok(job_patches(state, job_id)
         .await?
         .into_iter()
         .filter(|patch| remediation::is_medics(patch, job_id))
