@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::units::{SizeUnit, parse_size};
+use crate::spark::Resources;
 use crate::{Category, JobIdentity, RunOutcome, SparkConf};
 
 /// One attempt after a failure: what it ran with, what it ran on, and how it ended.
@@ -266,65 +266,15 @@ impl Default for Prices {
     }
 }
 
-/// The resources a configuration asks for, with Spark's defaults for what it leaves out.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Resources {
-    /// Cores in all: executors × executor cores, plus the driver's.
-    pub cores: f64,
-    /// GiB in all: executors × (heap + overhead), plus the driver's heap and overhead.
-    pub memory_gib: f64,
-}
-
-/// Spark's minimum memory overhead (384 MiB) and default overhead factor (0.10).
-const MIN_OVERHEAD: u64 = 384 << 20;
-const OVERHEAD_FACTOR: f64 = 0.10;
-
-impl Resources {
-    /// What `config` asks for. Unset or unreadable settings take Spark's defaults (1g heaps, 1 driver core, 2
-    /// executors of 1 core on YARN), so that a cost is always defined.
-    pub fn of(config: &SparkConf) -> Resources {
-        let size = |key: &str, default: u64| {
-            config
-                .get(key)
-                .and_then(|text| parse_size(text, SizeUnit::Mib).ok())
-                .unwrap_or(default)
-        };
-        let count = |key: &str, default: f64| {
-            config
-                .get(key)
-                .and_then(|text| text.trim().parse::<f64>().ok())
-                .filter(|n| n.is_finite() && *n >= 0.0)
-                .unwrap_or(default)
-        };
-        let with_overhead = |heap: u64, overhead_key: &str| {
-            let overhead = config
-                .get(overhead_key)
-                .and_then(|text| parse_size(text, SizeUnit::Mib).ok())
-                .unwrap_or_else(|| MIN_OVERHEAD.max((heap as f64 * OVERHEAD_FACTOR) as u64));
-            (heap + overhead) as f64 / (1u64 << 30) as f64
-        };
-        let executors = count("spark.executor.instances", 2.0);
-        let executor_cores = count("spark.executor.cores", 1.0);
-        let driver_cores = count("spark.driver.cores", 1.0);
-        let executor_gib = with_overhead(
-            size("spark.executor.memory", 1 << 30),
-            "spark.executor.memoryOverhead",
-        );
-        let driver_gib = with_overhead(
-            size("spark.driver.memory", 1 << 30),
-            "spark.driver.memoryOverhead",
-        );
-        Resources {
-            cores: executors * executor_cores + driver_cores,
-            memory_gib: executors * executor_gib + driver_gib,
-        }
-    }
-}
-
 impl Prices {
-    /// Dollars for running `config` for `runtime_seconds`.
+    /// Dollars for running `config` for `runtime_seconds`, over the [`Resources`] it occupies (local mode aware;
+    /// `local[*]` counts 1 core: see [`Prices::cost_of`] for a run whose cores are known).
     pub fn cost(&self, config: &SparkConf, runtime_seconds: f64) -> f64 {
-        let resources = Resources::of(config);
+        self.cost_of(Resources::of(config), runtime_seconds)
+    }
+
+    /// Dollars for occupying `resources` for `runtime_seconds`.
+    pub fn cost_of(&self, resources: Resources, runtime_seconds: f64) -> f64 {
         let hours = runtime_seconds.max(0.0) / 3600.0;
         hours * (resources.cores * self.core_hour + resources.memory_gib * self.gib_hour)
     }
@@ -335,26 +285,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn resources_follow_spark_defaults_and_overheads() {
-        let mut config = SparkConf::new();
-        let defaults = Resources::of(&config);
-        // 2 executors and a driver of 1 core, each 1 GiB heap + 384 MiB overhead.
-        assert_eq!(defaults.cores, 3.0);
-        assert!((defaults.memory_gib - 3.0 * 1.375).abs() < 1e-9);
-        config.set("spark.executor.instances", "10");
-        config.set("spark.executor.cores", "4");
-        config.set("spark.executor.memory", "8g");
-        config.set("spark.driver.memory", "not a size");
-        let sized = Resources::of(&config);
-        assert_eq!(sized.cores, 41.0);
-        // 10 × (8 GiB + 0.8 GiB) + driver 1.375 GiB.
-        assert!((sized.memory_gib - (88.0 + 1.375)).abs() < 1e-6);
+    fn cost_is_the_runtime_over_the_resources() {
         let prices = Prices {
             core_hour: 0.1,
             gib_hour: 0.01,
         };
+        let mut config = SparkConf::new();
+        config.set("spark.executor.instances", "10");
+        config.set("spark.executor.cores", "4");
+        config.set("spark.executor.memory", "8g");
+        config.set("spark.driver.memory", "not a size");
+        // 41 cores, 10 × (8 GiB + 0.8 GiB) + driver 1.375 GiB, for half an hour.
         let cost = prices.cost(&config, 1800.0);
         assert!((cost - 0.5 * (41.0 * 0.1 + 89.375 * 0.01)).abs() < 1e-9);
+        assert_eq!(cost, prices.cost_of(Resources::of(&config), 1800.0));
+        // The same settings in local mode: the driver's JVM alone (1 GiB + 384 MiB) with 2 threads.
+        config.set("spark.master", "local[2]");
+        let local = prices.cost(&config, 1800.0);
+        assert!((local - 0.5 * (2.0 * 0.1 + 1.375 * 0.01)).abs() < 1e-9);
+        assert!(local < cost / 10.0);
+        assert_eq!(prices.cost(&config, -5.0), 0.0);
     }
 }
 
@@ -415,6 +365,50 @@ pub struct RecordProblem {
 impl std::fmt::Display for RecordProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+/// The file formats of the history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryFormat {
+    /// One JSON object per line ([`read_jsonl`], [`write_jsonl`]).
+    Jsonl,
+    /// CSV with a header; `config` is a JSON object, `plan_operators` are `;`-separated ([`read_csv`],
+    /// [`write_csv`]).
+    Csv,
+}
+
+impl HistoryFormat {
+    /// The format a file name implies: `.csv` (any case) is CSV, anything else JSON Lines.
+    pub fn of(path: &std::path::Path) -> HistoryFormat {
+        if path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"))
+        {
+            HistoryFormat::Csv
+        } else {
+            HistoryFormat::Jsonl
+        }
+    }
+
+    /// Reads every record of `reader` in this format, costing those without a cost with `prices`.
+    pub fn read(self, reader: impl std::io::Read, prices: &Prices) -> ReadRecords {
+        match self {
+            HistoryFormat::Jsonl => read_jsonl(std::io::BufReader::new(reader), prices),
+            HistoryFormat::Csv => read_csv(reader, prices),
+        }
+    }
+
+    /// Writes `records` to `writer` in this format.
+    pub fn write<'a>(
+        self,
+        writer: impl std::io::Write,
+        records: impl IntoIterator<Item = &'a RetryRecord>,
+    ) -> std::io::Result<()> {
+        match self {
+            HistoryFormat::Jsonl => write_jsonl(writer, records),
+            HistoryFormat::Csv => write_csv(writer, records).map_err(std::io::Error::other),
+        }
     }
 }
 

@@ -47,6 +47,26 @@ pub enum ScopeLevel {
     Job,
 }
 
+/// `job=rollup,owner=data-eng`, or `global` for a scope that names nothing.
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = [
+            ("job", &self.job),
+            ("workflow", &self.workflow),
+            ("owner", &self.owner),
+            ("cluster", &self.cluster),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_ref().map(|value| format!("{name}={value}")))
+        .collect();
+        if parts.is_empty() {
+            f.write_str("global")
+        } else {
+            f.write_str(&parts.join(","))
+        }
+    }
+}
+
 impl Scope {
     /// A scope of one job.
     pub fn job(id: impl Into<String>) -> Self {

@@ -8,7 +8,7 @@
 //! [`Prices::cost`] of the configuration and the runtime. Timestamps increase record by record.
 
 use medic_core::history::{Prices, RetryRecord};
-use medic_core::units::{SizeUnit, parse_size};
+use medic_core::spark::{self, Jvm};
 use medic_core::{Category, JobIdentity, RunOutcome, SparkConf};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -145,14 +145,9 @@ impl SyntheticFleet {
     /// The usable executor memory of `config` (bytes): heap scaled by `spark.memory.fraction` relative to Spark's
     /// 0.6, plus half the overhead (Spark's default overhead when unset).
     pub fn usable_memory_bytes(config: &SparkConf) -> f64 {
-        let heap = config
-            .get("spark.executor.memory")
-            .and_then(|t| parse_size(t, SizeUnit::Mib).ok())
-            .unwrap_or(1 << 30) as f64;
-        let overhead = config
-            .get("spark.executor.memoryOverhead")
-            .and_then(|t| parse_size(t, SizeUnit::Mib).ok())
-            .map_or_else(|| (384.0 * MIB).max(0.1 * heap), |b| b as f64);
+        let heap = spark::heap_bytes(config, Jvm::Executor) as f64;
+        // In MiB and back: scaling by 2^20 is exact, so this is Spark's default in f64 bytes to the bit.
+        let overhead = spark::overhead_mib(config, Jvm::Executor) * MIB;
         let fraction = config
             .get("spark.memory.fraction")
             .and_then(|t| t.trim().parse::<f64>().ok())
@@ -187,7 +182,10 @@ impl SyntheticFleet {
         let instances = (2.0 * f64::from(rng.random_range(0.0f32..4.0)).exp()).round();
         config.set("spark.executor.instances", format!("{instances}"));
         if rng.random_bool(0.4) {
-            let overhead = rng.random_range(384.0..(0.3 * heap_mib).max(385.0)).round();
+            let min = spark::MIN_MEMORY_OVERHEAD_MIB;
+            let overhead = rng
+                .random_range(min..(0.3 * heap_mib).max(min + 1.0))
+                .round();
             config.set("spark.executor.memoryOverhead", format!("{overhead}m"));
         }
         if rng.random_bool(0.3) {
@@ -314,8 +312,8 @@ mod tests {
         assert!(a.iter().all(|r| r.cost_dollars > 0.0));
         // Every heap is readable in Spark's syntax.
         for r in &a {
-            let heap = r.config.get("spark.executor.memory").unwrap_or("");
-            assert!(parse_size(heap, SizeUnit::Mib).is_ok(), "{heap}");
+            let heap = spark::memory_bytes(&r.config, spark::EXECUTOR_MEMORY);
+            assert!(heap.is_some(), "{:?}", r.config.get(spark::EXECUTOR_MEMORY));
         }
     }
 }

@@ -11,16 +11,17 @@
 //!   large (over Spark's limit, or more than the driver's heap can build): turn automatic broadcasts off
 //!   (`spark.sql.autoBroadcastJoinThreshold=-1`). Measured with Spark 4.3 here: a broadcast that ran a 512 MiB
 //!   driver out of memory ran as a sort-merge join in the same heap, while more memory fixed it only at 8 GiB.
-//! * In local mode (`spark.master` is `local...`) the executors are threads of the driver's JVM, so the driver's
-//!   heap is the one an executor heap error needs: the ladder climbs `spark.driver.memory`.
+//! * In local mode ([`medic_core::spark::local_threads`]: `local`, `local[N]`, `local[*]`, not `local-cluster`)
+//!   the executors are threads of the driver's JVM, so the driver's heap is the one an executor heap error needs:
+//!   the ladder climbs `spark.driver.memory`.
 //! * Unclassified: retry once with the configuration unchanged.
 //!
 //! A bump that would exceed the cluster's largest container is not made: the answer is "do not retry".
 
-use medic_core::units::{SizeUnit, parse_size};
+use medic_core::spark::{self, Jvm};
 use medic_core::{Category, SparkConf};
 
-use crate::space::{ContainerCheck, Limits, default_overhead_mib};
+use crate::space::{ContainerCheck, Limits};
 
 /// A heuristic's advice.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,19 +55,9 @@ fn round_up(mib: u64) -> u64 {
     mib.div_ceil(STEP_MIB) * STEP_MIB
 }
 
-/// Whether `config` runs in local mode (`spark.master` is `local`, `local[N]`, `local[*]` or `local[N,F]`), where
-/// the executors are threads of the driver's JVM.
-pub fn is_local(config: &SparkConf) -> bool {
-    config
-        .get("spark.master")
-        .is_some_and(|master| master.trim().starts_with("local"))
-}
-
-fn mib_of(config: &SparkConf, key: &str, default: u64) -> u64 {
-    config
-        .get(key)
-        .and_then(|text| parse_size(text, SizeUnit::Mib).ok())
-        .map_or(default, |bytes| bytes >> 20)
+/// The heap `config` gives `jvm`, in whole MiB (rounded down), Spark's 1g when unset.
+fn heap_mib(config: &SparkConf, jvm: Jvm) -> u64 {
+    spark::heap_bytes(config, jvm) >> 20
 }
 
 /// The advice for a failure of `category` (decided by `rule`) of a run configured with `original`.
@@ -78,8 +69,8 @@ pub fn advise(
 ) -> Advice {
     let mut config = original.clone();
     let (name, reason) = match category {
-        Category::ExecutorOom if is_local(original) => {
-            let heap = mib_of(original, "spark.driver.memory", 1024);
+        Category::ExecutorOom if spark::is_local_mode(original) => {
+            let heap = heap_mib(original, Jvm::Driver);
             let new = ladder_mib(heap).max(vpa_bump_mib(heap));
             config.set("spark.driver.memory", format!("{new}m"));
             (
@@ -90,7 +81,7 @@ pub fn advise(
             )
         }
         Category::ExecutorOom => {
-            let heap = mib_of(original, "spark.executor.memory", 1024);
+            let heap = heap_mib(original, Jvm::Executor);
             let new = ladder_mib(heap).max(vpa_bump_mib(heap));
             config.set("spark.executor.memory", format!("{new}m"));
             (
@@ -101,11 +92,11 @@ pub fn advise(
             )
         }
         Category::ContainerMemoryExceeded => {
-            let heap = mib_of(original, "spark.executor.memory", 1024);
-            let overhead = config
-                .get("spark.executor.memoryOverhead")
-                .and_then(|text| parse_size(text, SizeUnit::Mib).ok())
-                .map_or_else(|| default_overhead_mib(heap as f64) as u64, |b| b >> 20);
+            let heap = heap_mib(original, Jvm::Executor);
+            let overhead = spark::memory_bytes(original, spark::EXECUTOR_OVERHEAD).map_or_else(
+                || spark::default_overhead_mib(heap as f64) as u64,
+                |b| b >> 20,
+            );
             let container = heap + overhead;
             let new_overhead = overhead + (vpa_bump_mib(container) - container);
             config.set("spark.executor.memoryOverhead", format!("{new_overhead}m"));
@@ -118,7 +109,7 @@ pub fn advise(
             )
         }
         Category::DriverOom => {
-            let heap = mib_of(original, "spark.driver.memory", 1024);
+            let heap = heap_mib(original, Jvm::Driver);
             match rule {
                 Some("broadcast-table-too-large" | "broadcast-not-enough-driver-memory") => {
                     config.set("spark.sql.autoBroadcastJoinThreshold", "-1");
@@ -129,7 +120,8 @@ pub fn advise(
                     )
                 }
                 Some("driver-max-result-size-exceeded") => {
-                    let cap = mib_of(original, "spark.driver.maxResultSize", 1024);
+                    let cap = spark::memory_bytes(original, "spark.driver.maxResultSize")
+                        .map_or(1024, |bytes| bytes >> 20);
                     let new_heap = vpa_bump_mib(heap.max(2 * cap + 1024));
                     config.set("spark.driver.maxResultSize", format!("{}m", 2 * cap));
                     config.set("spark.driver.memory", format!("{new_heap}m"));
@@ -230,6 +222,10 @@ mod tests {
         assert_eq!(config.get("spark.driver.memory"), Some("1024m"));
         assert_eq!(config.get("spark.executor.memory"), Some("4g"));
         original.set("spark.master", "yarn");
+        let advice = advise(Category::ExecutorOom, None, &original, LIMITS);
+        assert_eq!(advice.name, "heap_ladder");
+        // local-cluster's executors are JVMs of their own, with their own heap.
+        original.set("spark.master", "local-cluster[2,1,1024]");
         let advice = advise(Category::ExecutorOom, None, &original, LIMITS);
         assert_eq!(advice.name, "heap_ladder");
     }

@@ -4,9 +4,11 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use medic_core::{Category, JobIdentity, SparkConf};
+pub use medic_core::recommendation::{
+    Alternative, Change, Estimate, FailedRun, Predicted, Recommendation,
+};
+use medic_core::{Category, SparkConf};
 use medic_model::{Predictor, RetryContext};
-use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::evaluate::ModelEvaluator;
@@ -15,35 +17,6 @@ use crate::optimize::{
     Budget, Evaluated, Evaluator, Objective, OptimizerKind, Problem, Search, StopReason, optimize,
 };
 use crate::space::{ContainerCheck, Grid, SearchSpaces, Setting};
-
-/// What the recommender knows of a failed run: what a deployment knows, never the hidden truth.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct FailedRun {
-    /// The job.
-    pub job: JobIdentity,
-    /// The configuration it failed with.
-    pub config: SparkConf,
-    /// The failure's category.
-    pub category: Category,
-    /// The rule that classified it.
-    #[serde(default)]
-    pub rule: Option<String>,
-    /// Whether the rule says a plain retry can help.
-    #[serde(default)]
-    pub restartable: Option<bool>,
-    /// Bytes of input, when known.
-    #[serde(default)]
-    pub input_bytes: Option<u64>,
-    /// Operators of the Spark plan, when known.
-    #[serde(default)]
-    pub plan_operators: Vec<String>,
-    /// What the failed attempt cost, in dollars, when known (else the model's cost of its configuration is the
-    /// reference).
-    #[serde(default)]
-    pub failed_cost: Option<f64>,
-}
 
 /// How to search.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -70,94 +43,6 @@ impl Default for Options {
             lambda: None,
         }
     }
-}
-
-/// One setting's change.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Change {
-    /// The failed run's value (`null`: unset).
-    pub from: Option<String>,
-    /// The retry's value.
-    pub to: Option<String>,
-}
-
-/// The model's numbers for one configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Estimate {
-    /// Predicted probability that the retry fails.
-    pub p_fail: f64,
-    /// Predicted cost of the retry, in dollars.
-    pub cost: f64,
-    /// `p_fail + λ · cost / reference_cost`.
-    pub objective: f64,
-}
-
-/// The failed configuration's numbers and the recommended one's.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Predicted {
-    /// The configuration unchanged.
-    pub original: Estimate,
-    /// The recommended configuration (none when the answer is "do not retry").
-    pub recommended: Option<Estimate>,
-}
-
-/// Another feasible configuration on the trade-off curve (no other evaluated configuration is both cheaper and
-/// less likely to fail).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Alternative {
-    /// Its changes to the failed configuration.
-    pub changes: BTreeMap<String, Change>,
-    /// Its numbers.
-    pub predicted: Estimate,
-}
-
-/// The answer.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Recommendation {
-    /// Whether to retry.
-    pub retry: bool,
-    /// The retry's whole configuration (none when not retrying).
-    pub config: Option<SparkConf>,
-    /// What differs from the failed configuration.
-    pub changes: BTreeMap<String, Change>,
-    /// The model's numbers (none when a heuristic decided).
-    pub predicted: Option<Predicted>,
-    /// The λ used.
-    pub lambda: f64,
-    /// `batched`, `bayesian`, `exhaustive`, `heuristic`, or `none` (nothing to search).
-    pub optimizer: String,
-    /// Model evaluations made.
-    pub evaluations: usize,
-    /// Time taken, in milliseconds.
-    pub elapsed_ms: f64,
-    /// The model that decided.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model_version: Option<String>,
-    /// The heuristic that decided, when no model did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heuristic: Option<String>,
-    /// Other good configurations, cheapest first.
-    pub alternatives: Vec<Alternative>,
-    /// Why, for a person.
-    pub reason: String,
-    /// The failure's category.
-    pub category: Category,
-    /// Why the search stopped (none when nothing was searched).
-    #[serde(default)]
-    pub stopped_by: Option<StopReason>,
-    /// What else a person should know (settings the model cannot see, an unfinished search…).
-    #[serde(default)]
-    pub notes: Vec<String>,
 }
 
 /// A promoted model and its version.
@@ -210,7 +95,7 @@ impl Recommender {
                 "lambda is {lambda}, expected a number ≥ 0"
             )));
         }
-        if let Some(cost) = run.failed_cost
+        if let Some(cost) = run.cost_dollars
             && !(cost.is_finite() && cost >= 0.0)
         {
             return Err(Error::InvalidRequest(format!(
@@ -260,7 +145,7 @@ impl Recommender {
                 start,
             ));
         };
-        if heuristic::is_local(&run.config) {
+        if medic_core::spark::is_local_mode(&run.config) {
             // The spaces describe clusters of executors; in local mode the one JVM is the driver's.
             let why = "local mode, where the executors are threads of the driver's JVM, which the search spaces do not describe";
             return Ok(finish(heuristic_answer(answer, run, advice, why), start));
@@ -327,7 +212,7 @@ impl Recommender {
         let objective = Objective {
             lambda,
             reference_cost: run
-                .failed_cost
+                .cost_dollars
                 .filter(|cost| *cost > 0.0)
                 .unwrap_or(f64::from(original.cost_dollars)),
             p_max: policy.p_max,

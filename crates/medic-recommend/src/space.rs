@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use medic_core::spark::{
+    self, DRIVER_MEMORY, DRIVER_OVERHEAD, EXECUTOR_CORES, EXECUTOR_MEMORY, EXECUTOR_OVERHEAD,
+};
 use medic_core::units::{SizeUnit, parse_size};
 use medic_core::{Category, JobIdentity, SparkConf};
 use serde::{Deserialize, Serialize};
@@ -408,12 +411,15 @@ fn number_of(text: &str) -> Option<f64> {
 fn current_value(original: &SparkConf, key: &str) -> Option<f64> {
     original.get(key).and_then(number_of).or_else(|| {
         let heap_key = match key {
-            "spark.executor.memoryOverhead" => "spark.executor.memory",
-            "spark.driver.memoryOverhead" => "spark.driver.memory",
+            EXECUTOR_OVERHEAD => EXECUTOR_MEMORY,
+            DRIVER_OVERHEAD => DRIVER_MEMORY,
             _ => return None,
         };
-        let heap = original.get(heap_key).and_then(number_of).unwrap_or(1024.0);
-        Some((0.1 * heap).max(384.0))
+        let heap = original
+            .get(heap_key)
+            .and_then(number_of)
+            .unwrap_or(spark::DEFAULT_HEAP_MIB);
+        Some(spark::default_overhead_mib(heap))
     })
 }
 
@@ -540,27 +546,16 @@ pub struct ContainerCheck {
     driver_overhead: Option<f64>,
 }
 
-const EXECUTOR_MEMORY: &str = "spark.executor.memory";
-const EXECUTOR_OVERHEAD: &str = "spark.executor.memoryOverhead";
-const EXECUTOR_CORES: &str = "spark.executor.cores";
-const DRIVER_MEMORY: &str = "spark.driver.memory";
-const DRIVER_OVERHEAD: &str = "spark.driver.memoryOverhead";
-
-/// Spark's overhead when none is set: 10 % of the heap, at least 384 MiB.
-pub fn default_overhead_mib(heap_mib: f64) -> f64 {
-    (0.1 * heap_mib).max(384.0)
-}
-
 impl ContainerCheck {
     /// The check of candidates derived from `original` under `limits`.
     pub fn new(original: &SparkConf, limits: Limits) -> Self {
         let mib = |key: &str| original.get(key).and_then(number_of);
         ContainerCheck {
             limits,
-            executor_heap: mib(EXECUTOR_MEMORY).unwrap_or(1024.0),
+            executor_heap: mib(EXECUTOR_MEMORY).unwrap_or(spark::DEFAULT_HEAP_MIB),
             executor_overhead: mib(EXECUTOR_OVERHEAD),
-            executor_cores: mib(EXECUTOR_CORES).unwrap_or(1.0),
-            driver_heap: mib(DRIVER_MEMORY).unwrap_or(1024.0),
+            executor_cores: mib(EXECUTOR_CORES).unwrap_or(spark::DEFAULT_CORES),
+            driver_heap: mib(DRIVER_MEMORY).unwrap_or(spark::DEFAULT_HEAP_MIB),
             driver_overhead: mib(DRIVER_OVERHEAD),
         }
     }
@@ -588,7 +583,7 @@ impl ContainerCheck {
     /// Whether the configuration it was made from fits.
     pub fn within_limits(&self) -> bool {
         let container = |heap: f64, overhead: Option<f64>| {
-            heap + overhead.unwrap_or_else(|| default_overhead_mib(heap))
+            heap + overhead.unwrap_or_else(|| spark::default_overhead_mib(heap))
         };
         let max = self.limits.max_container_mib as f64;
         container(self.executor_heap, self.executor_overhead) <= max

@@ -11,16 +11,19 @@
 //!
 //! [`plan`] does that for every job of a store and [`apply`] stores the result as `persistent` patches scoped to
 //! the job, with the evidence in their provenance, so that `medic patch list` and the audit trail show every
-//! right-size and why. Planning has no I/O and no clock of its own: the store's clock says what "now" is.
+//! right-size and why; [`round`] does both (or a dry run), and [`schedule`] runs rounds on a period inside a server.
+//! Planning has no I/O and no clock of its own: the store's clock says what "now" is.
 
 mod apply;
 mod error;
 mod estimate;
 mod plan;
 mod policy;
+mod schedule;
 
 pub use apply::{RIGHTSIZE, Report, apply, plan};
 pub use error::{Error, Result};
 pub use estimate::{Sample, decayed_percentile, estimate};
 pub use plan::{Action, DRIVER_MEMORY, EXECUTOR_MEMORY, EXECUTOR_OVERHEAD, JobPlan, Why, plan_job};
 pub use policy::{Estimator, RightsizePolicy};
+pub use schedule::{round, schedule};

@@ -4,24 +4,18 @@
 use medic_core::history::{AttemptEntry, Prices};
 use medic_core::patch::Patch;
 use medic_core::sizing::{RightsizeEvidence, SizedSetting};
-use medic_core::units::{SizeUnit, format_mib, parse_size};
-use medic_core::{JobIdentity, RunOutcome, SparkConf};
+use medic_core::spark::{self, Jvm};
+use medic_core::units::format_mib;
+use medic_core::{JobIdentity, RunOutcome};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::estimate::{Sample, estimate};
 use crate::policy::RightsizePolicy;
 
-/// The executor heap.
-pub const EXECUTOR_MEMORY: &str = "spark.executor.memory";
-/// The executor's memory outside the heap (its container holds heap plus this).
-pub const EXECUTOR_OVERHEAD: &str = "spark.executor.memoryOverhead";
-/// The driver heap (in local mode, the whole application's: executors are threads of the driver's JVM).
-pub const DRIVER_MEMORY: &str = "spark.driver.memory";
+pub use medic_core::spark::{DRIVER_MEMORY, EXECUTOR_MEMORY, EXECUTOR_OVERHEAD};
 
 const MIB: u64 = 1 << 20;
-/// Spark's smallest overhead (384 MiB) and its default share of the heap (10 %).
-const MIN_OVERHEAD: u64 = 384 * MIB;
 
 /// What to do with a job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -247,18 +241,15 @@ pub fn plan_job(
             .collect()
     };
     let sizer = Sizer { policy, settled };
-    let local = current
-        .get("spark.master")
-        .is_some_and(|master| master.trim_start().starts_with("local"));
     let mut settings = Vec::new();
-    if local {
+    if spark::is_local_mode(current) {
         // One JVM holds driver and executors: its heap is the driver's.
         let samples = sampled(&|a| {
             let m = a.metrics.as_ref();
             m.and_then(|m| m.peak_driver_heap_bytes.or(m.peak_jvm_heap_bytes))
                 .or(a.peak_memory_bytes)
         });
-        let now_bytes = size_of(current, DRIVER_MEMORY).unwrap_or(1 << 30);
+        let now_bytes = spark::heap_bytes(current, Jvm::Driver);
         settings.extend(sizer.heap(
             DRIVER_MEMORY,
             &samples,
@@ -271,7 +262,7 @@ pub fn plan_job(
             m.and_then(|m| m.peak_executor_heap_bytes.or(m.peak_jvm_heap_bytes))
                 .or(a.peak_memory_bytes)
         };
-        let heap_now = size_of(current, EXECUTOR_MEMORY).unwrap_or(1 << 30);
+        let heap_now = spark::heap_bytes(current, Jvm::Executor);
         let heap = sizer.heap(
             EXECUTOR_MEMORY,
             &sampled(&executor_peak),
@@ -288,16 +279,16 @@ pub fn plan_job(
                     .saturating_sub(m.peak_executor_heap_bytes?),
             )
         });
-        let explicit = size_of(current, EXECUTOR_OVERHEAD);
-        let overhead_now = explicit.unwrap_or_else(|| default_overhead(heap_now));
+        let explicit = spark::memory_bytes(current, EXECUTOR_OVERHEAD);
+        let overhead_now = explicit.unwrap_or_else(|| spark::default_overhead_bytes(heap_now));
         settings.extend(sizer.overhead(
             &off_heap,
             explicit.is_some(),
             overhead_now,
             original(EXECUTOR_OVERHEAD, overhead_now),
-            default_overhead(heap_after),
+            spark::default_overhead_bytes(heap_after),
         ));
-        let driver_now = size_of(current, DRIVER_MEMORY).unwrap_or(1 << 30);
+        let driver_now = spark::heap_bytes(current, Jvm::Driver);
         let driver = sampled(&|a| a.metrics.as_ref()?.peak_driver_heap_bytes);
         settings.extend(sizer.heap(
             DRIVER_MEMORY,
@@ -479,7 +470,7 @@ impl Sizer<'_> {
             });
         };
         let estimate = (used as f64 * (1.0 + self.margin(off_heap))).ceil() as u64;
-        let target = self.round_up(estimate.max(MIN_OVERHEAD));
+        let target = self.round_up(estimate.max(spark::MIN_MEMORY_OVERHEAD_BYTES));
         if !explicit && target <= default_after {
             // Spark's default for the new heap holds it (and shrinks no faster than the heap does).
             return None;
@@ -498,17 +489,6 @@ impl Sizer<'_> {
             },
         })
     }
-}
-
-/// A memory setting's size in bytes, when set and readable.
-fn size_of(conf: &SparkConf, key: &str) -> Option<u64> {
-    conf.get(key)
-        .and_then(|text| parse_size(text, SizeUnit::Mib).ok())
-}
-
-/// Spark's overhead when none is set: 10 % of the heap, at least 384 MiB.
-fn default_overhead(heap: u64) -> u64 {
-    MIN_OVERHEAD.max(heap / 10)
 }
 
 #[cfg(test)]

@@ -118,7 +118,7 @@ pub enum Event {
         /// The patches that configuration came from.
         applied_patches: Vec<String>,
     },
-    /// An attempt ended (or could not run: then `exit_code` is `None` and `runtime_s` 0).
+    /// An attempt ended (or could not run: then `exit_code` is `None` and `runtime_seconds` 0).
     AttemptFinished {
         /// The job's name.
         job: String,
@@ -131,7 +131,7 @@ pub enum Event {
         /// Whether it was killed at its timeout.
         timed_out: bool,
         /// Wall time, in seconds.
-        runtime_s: f64,
+        runtime_seconds: f64,
     },
     /// What follows an attempt.
     Decided {
@@ -283,7 +283,7 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                 warnings.push(message);
             };
             let (conf, applied_patches) = match self.remediator.resolve(&job.identity, &job.conf) {
-                Ok(resolved) => (resolved.conf, resolved.applied_patches),
+                Ok(resolved) => (resolved.config, resolved.applied_patches),
                 Err(e) => {
                     // Keep what the previous attempt ran with: the patches then in force still stand.
                     let (resolved, which) = match &previous {
@@ -310,7 +310,7 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
             let request = AttemptRequest {
                 job,
                 attempt,
-                conf: &conf,
+                config: &conf,
                 dir: &dir,
             };
             let outcome = match self.runner.run(&request) {
@@ -324,7 +324,7 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                         succeeded: false,
                         exit_code: None,
                         timed_out: false,
-                        runtime_s: 0.0,
+                        runtime_seconds: 0.0,
                     });
                     progress(Event::Decided {
                         job: job.name.clone(),
@@ -337,19 +337,19 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                     attempts.push(AttemptReport {
                         attempt,
                         exit_code: None,
-                        category: None,
-                        rule: None,
+                        failure_category: None,
+                        failure_rule: None,
                         decision: AttemptDecision::RunnerError,
                         reason,
                         config_changes: BTreeMap::new(),
                         recommended_changes: BTreeMap::new(),
-                        runtime_s: 0.0,
-                        cost: None,
+                        runtime_seconds: 0.0,
+                        cost_dollars: None,
                         signal: None,
                         timed_out: false,
                         patch_id: None,
                         applied_patches,
-                        conf,
+                        config: conf,
                         peak_memory_bytes: None,
                         metrics: None,
                         stdout: None,
@@ -367,7 +367,7 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                 succeeded,
                 exit_code: outcome.exit_code,
                 timed_out: outcome.timed_out,
-                runtime_s: outcome.runtime_s,
+                runtime_seconds: outcome.runtime_seconds,
             });
             let (decision, advice) = if succeeded {
                 let advice = Decision {
@@ -381,7 +381,7 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                     job: job.identity.clone(),
                     attempt,
                     max_attempts,
-                    conf: conf.clone(),
+                    config: conf.clone(),
                     applied_patches: applied_patches.clone(),
                     exit_code: outcome.exit_code,
                     signal: outcome.signal,
@@ -399,7 +399,7 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                     .into_iter()
                     .chain(outcome.logs.iter().cloned())
                     .collect(),
-                    runtime_s: outcome.runtime_s,
+                    runtime_seconds: outcome.runtime_seconds,
                     input_bytes: outcome.input_bytes,
                     plan_operators: outcome.plan_operators.clone(),
                 };
@@ -431,7 +431,7 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
             let record = AttemptRecord {
                 job: job.identity.clone(),
                 attempt,
-                conf: conf.clone(),
+                config: conf.clone(),
                 applied_patches: applied_patches.clone(),
                 outcome: if succeeded {
                     RunOutcome::Succeeded
@@ -440,15 +440,15 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                 },
                 exit_code: outcome.exit_code,
                 timed_out: outcome.timed_out,
-                category: advice.category,
-                rule: advice.rule.clone(),
+                failure_category: advice.category,
+                failure_rule: advice.rule.clone(),
                 follows: follows.take(),
                 decision,
                 reason: advice.reason.clone(),
                 patch_id: advice.patch_id.clone(),
                 recommended_changes: advice.recommended_changes.clone(),
-                runtime_s: outcome.runtime_s,
-                cost: outcome.cost,
+                runtime_seconds: outcome.runtime_seconds,
+                cost_dollars: outcome.cost_dollars,
                 peak_memory_bytes: outcome.peak_memory_bytes,
                 metrics: outcome.metrics.clone(),
                 input_bytes: outcome.input_bytes,
@@ -468,19 +468,19 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
             attempts.push(AttemptReport {
                 attempt,
                 exit_code: outcome.exit_code,
-                category: advice.category,
-                rule: advice.rule,
+                failure_category: advice.category,
+                failure_rule: advice.rule,
                 decision,
                 reason: advice.reason,
                 config_changes: advice.config_changes,
                 recommended_changes: advice.recommended_changes,
-                runtime_s: outcome.runtime_s,
-                cost: outcome.cost,
+                runtime_seconds: outcome.runtime_seconds,
+                cost_dollars: outcome.cost_dollars,
                 signal: outcome.signal,
                 timed_out: outcome.timed_out,
                 patch_id: advice.patch_id,
                 applied_patches: applied_patches.clone(),
-                conf: conf.clone(),
+                config: conf.clone(),
                 peak_memory_bytes: outcome.peak_memory_bytes,
                 metrics: outcome.metrics,
                 stdout: Some(outcome.stdout),

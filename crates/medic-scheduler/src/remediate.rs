@@ -19,7 +19,7 @@ use crate::report::AttemptDecision;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResolvedConfig {
     /// The configuration to run with.
-    pub conf: SparkConf,
+    pub config: SparkConf,
     /// The ids of the patches that made it, in the order they applied. They come back in [`AttemptRecord`] so
     /// that one-shot and until-success patches can be consumed.
     pub applied_patches: Vec<String>,
@@ -44,7 +44,7 @@ pub struct FailedAttempt {
     /// How many attempts the retry policy allows in all.
     pub max_attempts: u32,
     /// The configuration the attempt ran with.
-    pub conf: SparkConf,
+    pub config: SparkConf,
     /// The patches that configuration came from.
     pub applied_patches: Vec<String>,
     /// The exit code; `None` when the process was killed by a signal or never started.
@@ -56,7 +56,7 @@ pub struct FailedAttempt {
     /// The attempt's logs (standard output and standard error for a process).
     pub logs: Vec<LogFile>,
     /// How long the attempt ran, in seconds.
-    pub runtime_s: f64,
+    pub runtime_seconds: f64,
     /// Bytes the attempt read, when the runner could tell.
     #[serde(default)]
     pub input_bytes: Option<u64>,
@@ -133,7 +133,7 @@ pub struct AttemptRecord {
     /// Which attempt (1-based).
     pub attempt: u32,
     /// The configuration it ran with.
-    pub conf: SparkConf,
+    pub config: SparkConf,
     /// The patches that configuration came from.
     pub applied_patches: Vec<String>,
     /// How it ended.
@@ -143,9 +143,9 @@ pub struct AttemptRecord {
     /// Whether it was killed for running past the job's timeout.
     pub timed_out: bool,
     /// The category of its failure, when it failed and was classified.
-    pub category: Option<Category>,
+    pub failure_category: Option<Category>,
     /// The rule that classified its failure.
-    pub rule: Option<String>,
+    pub failure_rule: Option<String>,
     /// The classified failure of the previous attempt, if this attempt is a retry after one.
     pub follows: Option<PreviousFailure>,
     /// What the scheduler did next.
@@ -158,9 +158,9 @@ pub struct AttemptRecord {
     #[serde(default)]
     pub recommended_changes: BTreeMap<String, Option<String>>,
     /// How long it ran, in seconds.
-    pub runtime_s: f64,
+    pub runtime_seconds: f64,
     /// What it cost in dollars, when the runner measured it.
-    pub cost: Option<f64>,
+    pub cost_dollars: Option<f64>,
     /// Its highest memory use in bytes, when the runner measured it.
     pub peak_memory_bytes: Option<u64>,
     /// What Spark measured, when the runner read its event log.
@@ -186,16 +186,16 @@ impl AttemptRecord {
         let follows = self.follows.as_ref()?;
         Some(RetryRecord {
             job: self.job.clone(),
-            config: self.conf.clone(),
+            config: self.config.clone(),
             failure_category: follows.category,
             failure_rule: follows.rule.clone(),
             input_bytes: self.input_bytes,
             plan_operators: self.plan_operators.clone(),
             outcome: self.outcome,
             cost_dollars: self
-                .cost
-                .unwrap_or_else(|| prices.cost(&self.conf, self.runtime_s)),
-            runtime_seconds: self.runtime_s,
+                .cost_dollars
+                .unwrap_or_else(|| prices.cost(&self.config, self.runtime_seconds)),
+            runtime_seconds: self.runtime_seconds,
             peak_memory_bytes: self.peak_memory_bytes,
             at: self.at,
         })
@@ -207,22 +207,22 @@ impl AttemptRecord {
         AttemptEntry {
             job: self.job.clone(),
             attempt: self.attempt,
-            config: self.conf.clone(),
+            config: self.config.clone(),
             applied_patches: self.applied_patches.clone(),
             outcome: self.outcome,
             exit_code: self.exit_code,
             timed_out: self.timed_out,
-            failure_category: self.category,
-            failure_rule: self.rule.clone(),
+            failure_category: self.failure_category,
+            failure_rule: self.failure_rule.clone(),
             follows_category: self.follows.as_ref().map(|f| f.category),
             decision: self.decision.as_str().to_owned(),
             reason: self.reason.clone(),
             recommended_changes: self.recommended_changes.clone(),
             patch_id: self.patch_id.clone(),
-            runtime_seconds: self.runtime_s,
+            runtime_seconds: self.runtime_seconds,
             cost_dollars: self
-                .cost
-                .unwrap_or_else(|| prices.cost(&self.conf, self.runtime_s)),
+                .cost_dollars
+                .unwrap_or_else(|| prices.cost(&self.config, self.runtime_seconds)),
             peak_memory_bytes: self.peak_memory_bytes,
             metrics: self.metrics.clone(),
             at: self.at,
@@ -304,7 +304,7 @@ impl Remediator for NoRemediation {
         base: &SparkConf,
     ) -> Result<ResolvedConfig, RemediationError> {
         Ok(ResolvedConfig {
-            conf: base.clone(),
+            config: base.clone(),
             applied_patches: Vec::new(),
         })
     }

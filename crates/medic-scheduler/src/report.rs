@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use medic_core::history::RunMetrics;
+use medic_core::history::{Prices, RunMetrics};
 use medic_core::{Category, SparkConf};
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +32,16 @@ impl WorkflowReport {
     /// The report of the job called `name`.
     pub fn job(&self, name: &str) -> Option<&JobReport> {
         self.jobs.iter().find(|job| job.name == name)
+    }
+
+    /// Prices the attempts whose runner measured time but not money (a plain process) from their configuration
+    /// and runtime, as the history prices them.
+    pub fn price_unpriced(&mut self, prices: &Prices) {
+        for attempt in self.jobs.iter_mut().flat_map(|job| job.attempts.iter_mut()) {
+            if attempt.cost_dollars.is_none() {
+                attempt.cost_dollars = Some(prices.cost(&attempt.config, attempt.runtime_seconds));
+            }
+        }
     }
 }
 
@@ -116,6 +126,10 @@ impl fmt::Display for AttemptDecision {
 }
 
 /// One attempt of a job. The fields of the interface are always present (`null` when unknown).
+///
+/// The Rust names are the attempt vocabulary of every crate (`config`, `runtime_seconds`, `cost_dollars`,
+/// `failure_category`, `failure_rule`); the JSON keeps the names `medic run --json` has always documented
+/// (`conf`, `runtime_s`, `cost`, `category`, `rule`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttemptReport {
     /// Which attempt (1-based).
@@ -123,9 +137,11 @@ pub struct AttemptReport {
     /// The exit code; `null` when the process was killed by a signal or never started.
     pub exit_code: Option<i32>,
     /// The failure's category, when it failed and was classified.
-    pub category: Option<Category>,
+    #[serde(rename = "category")]
+    pub failure_category: Option<Category>,
     /// The rule that classified the failure.
-    pub rule: Option<String>,
+    #[serde(rename = "rule")]
+    pub failure_rule: Option<String>,
     /// What the scheduler did next.
     pub decision: AttemptDecision,
     /// Why, in a sentence.
@@ -136,9 +152,11 @@ pub struct AttemptReport {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub recommended_changes: BTreeMap<String, Option<String>>,
     /// Wall time, in seconds.
-    pub runtime_s: f64,
+    #[serde(rename = "runtime_s")]
+    pub runtime_seconds: f64,
     /// What the attempt cost in dollars, when the runner measured it.
-    pub cost: Option<f64>,
+    #[serde(rename = "cost")]
+    pub cost_dollars: Option<f64>,
     /// The signal that ended the process, if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signal: Option<i32>,
@@ -152,8 +170,8 @@ pub struct AttemptReport {
     #[serde(default)]
     pub applied_patches: Vec<String>,
     /// The configuration the attempt ran with.
-    #[serde(default)]
-    pub conf: SparkConf,
+    #[serde(default, rename = "conf")]
+    pub config: SparkConf,
     /// The highest memory use in bytes, when measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_memory_bytes: Option<u64>,

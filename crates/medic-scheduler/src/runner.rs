@@ -28,7 +28,7 @@ pub struct AttemptRequest<'a> {
     /// Which attempt (1-based).
     pub attempt: u32,
     /// The configuration to run with, patches applied.
-    pub conf: &'a SparkConf,
+    pub config: &'a SparkConf,
     /// The folder where this attempt's files go. It need not exist yet.
     pub dir: &'a Path,
 }
@@ -43,7 +43,7 @@ pub struct AttemptOutcome {
     /// Whether the runner killed the attempt for running past the job's timeout.
     pub timed_out: bool,
     /// Wall time, in seconds.
-    pub runtime_s: f64,
+    pub runtime_seconds: f64,
     /// The captured standard output.
     pub stdout: PathBuf,
     /// The captured standard error.
@@ -51,7 +51,7 @@ pub struct AttemptOutcome {
     /// The highest memory use in bytes, when the runner can measure it (a process runner cannot).
     pub peak_memory_bytes: Option<u64>,
     /// What the attempt cost in dollars, when the runner knows (a process runner does not).
-    pub cost: Option<f64>,
+    pub cost_dollars: Option<f64>,
     /// Bytes the run read, when the runner can tell (from Spark's event log, say). The recommender and the model
     /// use it: memory needs grow with input.
     pub input_bytes: Option<u64>,
@@ -117,7 +117,7 @@ const MAX_POLL: Duration = Duration::from_millis(100);
 
 impl JobRunner for ProcessRunner {
     fn run(&self, request: &AttemptRequest<'_>) -> Result<AttemptOutcome, RunnerError> {
-        let argv = request.job.command_line(request.conf);
+        let argv = request.job.command_line(request.config);
         self.run_command(request, &argv, &[])
     }
 }
@@ -150,11 +150,11 @@ impl ProcessRunner {
             exit_code: None,
             signal: None,
             timed_out: false,
-            runtime_s: 0.0,
+            runtime_seconds: 0.0,
             stdout: stdout_path,
             stderr: stderr_path.clone(),
             peak_memory_bytes: None,
-            cost: None,
+            cost_dollars: None,
             input_bytes: None,
             plan_operators: Vec::new(),
             metrics: None,
@@ -193,7 +193,7 @@ impl ProcessRunner {
                     job.working_dir.display()
                 );
                 writeln!(stderr, "medic: {note}").map_err(io(&stderr_path))?;
-                outcome.runtime_s = started.elapsed().as_secs_f64();
+                outcome.runtime_seconds = started.elapsed().as_secs_f64();
                 outcome.note = Some(note);
                 return Ok(outcome);
             }
@@ -201,14 +201,14 @@ impl ProcessRunner {
         // The command still holds the parent's copies of the log files; close them while the job runs.
         drop(command);
         let (status, timed_out) = wait(&mut child, job.timeout, started)?;
-        outcome.runtime_s = started.elapsed().as_secs_f64();
+        outcome.runtime_seconds = started.elapsed().as_secs_f64();
         outcome.exit_code = status.code();
         outcome.signal = signal(&status);
         if timed_out {
             let limit = job.timeout.unwrap_or_default().as_secs_f64();
             let note = format!(
                 "killed after {:.1} s: the job's timeout is {limit} s",
-                outcome.runtime_s
+                outcome.runtime_seconds
             );
             writeln!(stderr, "medic: {note}").map_err(io(&stderr_path))?;
             outcome.timed_out = true;

@@ -178,6 +178,20 @@ impl Job {
 }
 
 impl Workflow {
+    /// The folder under `runs` for a run of this workflow started at `now`: `<name>-YYYYMMDD-HHMMSS`.
+    pub fn run_folder(&self, runs: &Path, now: time::OffsetDateTime) -> PathBuf {
+        runs.join(format!(
+            "{}-{:04}{:02}{:02}-{:02}{:02}{:02}",
+            self.name,
+            now.year(),
+            u8::from(now.month()),
+            now.day(),
+            now.hour(),
+            now.minute(),
+            now.second()
+        ))
+    }
+
     /// Reads and validates the workflow in `path`. Its jobs run in the file's folder.
     pub fn load(path: &Path) -> Result<Workflow> {
         let file = path.display().to_string();

@@ -120,26 +120,28 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
+impl From<medic_service::Error> for ApiError {
+    fn from(error: medic_service::Error) -> Self {
         match error {
-            StoreError::NotFound(id) => ApiError::NotFound(format!("no patch `{id}`")),
-            conflict @ StoreError::VersionConflict { .. } => {
-                ApiError::Conflict(conflict.to_string())
-            }
-            StoreError::Invalid { what, problems } => ApiError::Invalid {
-                code: match what {
-                    "scope" => "invalid_scope",
-                    "patch" => "invalid_patch",
-                    "history" => "invalid_history",
-                    "attempt" => "invalid_attempt",
-                    _ => "invalid_expiry",
-                },
+            medic_service::Error::Invalid {
+                code,
+                what,
+                problems,
+            } => ApiError::Invalid {
+                code,
                 what,
                 problems,
             },
-            other => ApiError::Internal(other.to_string()),
+            medic_service::Error::NotFound(message) => ApiError::NotFound(message),
+            medic_service::Error::Conflict(message) => ApiError::Conflict(message),
+            medic_service::Error::Internal(detail) => ApiError::Internal(detail),
         }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        medic_service::Error::from(error).into()
     }
 }
 

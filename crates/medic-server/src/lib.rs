@@ -1,8 +1,10 @@
-//! medic's HTTP API: the ConfigService over [`medic_store::Store`], plus health, metrics and an OpenAPI document.
+//! medic's HTTP API: the operations of [`medic_service::Service`] (the remediation flow, recommendations, the
+//! ConfigService), plus health, metrics and an OpenAPI document.
 //!
 //! The router is built by [`app`], so tests drive it without a socket (`app(state).oneshot(request)`) and
-//! [`serve`] runs the same router on a real listener. This is the only medic crate that knows HTTP: status codes
-//! are chosen in one place ([`error::ApiError`]'s `IntoResponse`), every failure has one JSON shape
+//! [`serve`] runs the same router on a real listener. Handlers are glue: they authenticate, read the request
+//! (`medic-api`'s types), call the service and write its answer. This is the only medic crate that serves HTTP:
+//! status codes are chosen in one place ([`error::ApiError`]'s `IntoResponse`), every failure has one JSON shape
 //! (`{"error": {"code", "message"}}`), and nothing is stored unless the whole request was valid.
 //!
 //! | Route | Needs | Does |
@@ -29,28 +31,23 @@ pub mod error;
 mod extract;
 pub mod metrics;
 pub mod openapi;
-pub mod recommender;
-pub mod remediation;
+mod remote;
 pub mod roles;
-pub mod routes;
+mod routes;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use medic_core::clock::Clock;
-use medic_recommend::SearchSpaces;
-use medic_rules::RuleSet;
+use medic_service::Service;
 use medic_store::Store;
 
 pub use auth::{Principal, Role, Tokens};
 pub use error::ApiError;
 pub use metrics::Metrics;
-pub use recommender::RecommendService;
-pub use remediation::RemediationPolicy;
+pub use remote::RemoteRecommender;
 pub use roles::{Roles, ServiceRole};
 
 /// Request bodies larger than this are refused with 413 unless configured otherwise.
@@ -59,50 +56,43 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// What every handler shares.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    /// Where patches live.
-    pub store: Store,
-    /// Who may change them.
+    /// medic's operations: the store, the rule packs, the recommender, the remediation policy, shadow mode.
+    pub service: Service,
+    /// Who may change what.
     pub tokens: Arc<Tokens>,
-    /// The time (injectable, for tests of expiry).
-    pub clock: Arc<dyn Clock>,
     /// Request counts and latencies.
     pub metrics: Arc<Metrics>,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
-    /// The rule packs that classify logs sent to `/v1/recommend`.
-    pub rules: Arc<RuleSet>,
-    /// The search spaces and the promoted model.
-    pub recommender: Arc<RecommendService>,
-    /// The guard-rails of `/v1/remediate` (defaults: 4 attempts, 10 patches per job a day, 2 recommendations
-    /// without a success).
-    pub policy: RemediationPolicy,
-    /// Shadow mode, the kill switch: `/v1/remediate` stores nothing and answers as the scheduler would without
-    /// medic. Off by default; the binary sets the initial value (`state.shadow.store(true, Ordering::SeqCst)`),
-    /// `PUT /v1/mode` switches it. Shared by every clone of the state.
-    pub shadow: Arc<AtomicBool>,
     /// The roles this server plays (all three by default) and where the recommender is otherwise.
     pub roles: Roles,
 }
 
 impl AppState {
-    /// A state over `store` with `tokens`, the default body limit, fresh metrics, the built-in rule pack and the
-    /// built-in search spaces.
-    pub fn new(store: Store, tokens: Tokens, clock: Arc<dyn Clock>) -> Self {
+    /// A state over `store` with `tokens`, the default body limit, fresh metrics and [`Service::new`]'s defaults
+    /// (the built-in rule pack and search spaces, the promoted model).
+    pub fn new(store: Store, tokens: Tokens) -> Self {
         AppState {
-            store,
+            service: Service::new(store),
             tokens: Arc::new(tokens),
-            clock,
             metrics: Arc::new(Metrics::new()),
             body_limit: DEFAULT_BODY_LIMIT,
-            rules: Arc::new(
-                RuleSet::builtin()
-                    .expect("the built-in rule pack compiles (medic-rules' tests check it)"),
-            ),
-            recommender: Arc::new(RecommendService::new(SearchSpaces::built_in())),
-            policy: RemediationPolicy::default(),
-            shadow: Arc::new(AtomicBool::new(false)),
             roles: Roles::default(),
         }
+    }
+
+    /// This state playing `roles`. A server that remediates without recommending asks the recommender at
+    /// `roles.recommend_url` over HTTP.
+    pub fn with_roles(mut self, roles: Roles) -> Self {
+        if let Some(url) = roles
+            .recommend_url
+            .clone()
+            .filter(|_| !roles.plays(ServiceRole::Recommend))
+        {
+            self.service.recommender = Arc::new(RemoteRecommender::new(&url));
+        }
+        self.roles = roles;
+        self
     }
 }
 
@@ -172,4 +162,26 @@ pub async fn serve(
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Completes on Ctrl-C or SIGTERM; the server then finishes the requests in flight.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }

@@ -8,7 +8,7 @@ use crate::routes;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "medic", description = "medic's ConfigService: scoped Spark configuration patches, resolution and audit."),
+    info(title = "medic", description = "medic: classify failed Spark runs, remediate them (recommend a configuration, store it as a scoped patch, decide the retry), and the ConfigService: scoped Spark configuration patches, resolution, run reports, history and audit."),
     paths(
         routes::system::healthz,
         routes::system::metrics,

@@ -44,7 +44,7 @@ impl TestApp {
         ] {
             tokens.add(name, role, token).expect("token");
         }
-        let mut state = AppState::new(store.clone(), tokens, clock.clone());
+        let mut state = AppState::new(store.clone(), tokens);
         state.body_limit = 64 * 1024;
         TestApp {
             router: app(state.clone()),
@@ -1040,7 +1040,7 @@ async fn shadow_mode_stores_nothing_and_retries_as_without_medic(app: TestApp) {
 
     // The binary sets the mode a server starts in.
     let app = app.reconfigured(|state| {
-        state.shadow = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        state.service.shadow = Arc::new(std::sync::atomic::AtomicBool::new(true));
     });
     let (_, mode) = app.call("GET", "/v1/mode", None, None).await;
     assert_eq!(mode, json!({"shadow": true}));
@@ -1078,7 +1078,7 @@ async fn a_run_stops_at_its_attempts(app: TestApp) {
         (json!(false), Value::Null)
     );
     // A stricter policy, as the binary may set it.
-    let app = app.reconfigured(|state| state.policy.max_attempts_per_run = 2);
+    let app = app.reconfigured(|state| state.service.policy.max_attempts_per_run = 2);
     let answer = app
         .remediate(failed_attempt(2, config.clone(), HEAP_OOM))
         .await;

@@ -82,7 +82,7 @@ pub fn attempt_logs(job: &SimJob, attempt: &Attempt, number: u32, rng: &mut ChaC
     }
     match attempt.failure {
         None => {
-            let took = attempt.runtime_s;
+            let took = attempt.runtime_seconds;
             ctx.line(
                 &mut logs.stderr,
                 "INFO",

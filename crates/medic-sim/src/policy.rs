@@ -148,7 +148,7 @@ impl Baseline {
                     BaselineKind::VpaBump => (mib * 1.2).max(mib + 100.0),
                     _ => mib * 2.0,
                 };
-                let conf = bump(&failed.conf, category, factor);
+                let conf = bump(&failed.config, category, factor);
                 (
                     true,
                     Some(conf),
@@ -176,18 +176,18 @@ impl Baseline {
                     let factor = *[1.25, 1.5, 1.5, 2.0, 2.0, 3.0]
                         .choose(&mut rng)
                         .unwrap_or(&2.0);
-                    let mut conf = bump(&failed.conf, category, |mib| mib * factor);
+                    let mut conf = bump(&failed.config, category, |mib| mib * factor);
                     if category == Category::ExecutorOom && rng.random_bool(0.25) {
                         if rng.random_bool(0.5) {
                             let cores = failed
-                                .conf
+                                .config
                                 .get("spark.executor.cores")
                                 .and_then(|c| c.parse::<u32>().ok())
                                 .unwrap_or(1);
                             conf.set("spark.executor.cores", (cores / 2).max(1).to_string());
                         } else {
                             let partitions = failed
-                                .conf
+                                .config
                                 .get("spark.sql.shuffle.partitions")
                                 .and_then(|c| c.parse::<u32>().ok())
                                 .unwrap_or(200);
@@ -246,7 +246,7 @@ impl Remediator for Baseline {
             .lock()
             .map_err(|_| RemediationError::Unavailable("poisoned".to_owned()))?;
         Ok(ResolvedConfig {
-            conf: next.get(&job.id).cloned().unwrap_or_else(|| base.clone()),
+            config: next.get(&job.id).cloned().unwrap_or_else(|| base.clone()),
             applied_patches: Vec::new(),
         })
     }
@@ -261,7 +261,7 @@ impl Remediator for Baseline {
         let mut changes = std::collections::BTreeMap::new();
         if let Some(conf) = conf {
             for (key, value) in &conf.0 {
-                if failed.conf.get(key) != Some(value) {
+                if failed.config.get(key) != Some(value) {
                     changes.insert(key.clone(), Some(value.clone()));
                 }
             }

@@ -63,7 +63,7 @@ impl JobRunner for SimulatedRunner<'_> {
             .ok_or_else(|| RunnerError::Other(format!("no simulated job `{id}`")))?;
         let attempt = self
             .world
-            .attempt(job, self.day, request.attempt, request.conf);
+            .attempt(job, self.day, request.attempt, request.config);
         let (slot_key, day, number) = (
             xxhash_rust::xxh3::xxh3_64(id.as_bytes()),
             u64::from(self.day),
@@ -84,11 +84,11 @@ impl JobRunner for SimulatedRunner<'_> {
             exit_code: Some(attempt.failure.map_or(0, exit_code)),
             signal: None,
             timed_out: false,
-            runtime_s: attempt.runtime_s,
+            runtime_seconds: attempt.runtime_seconds,
             stdout,
             stderr,
             peak_memory_bytes: Some(attempt.peak_heap_bytes),
-            cost: Some(attempt.cost),
+            cost_dollars: Some(attempt.cost_dollars),
             input_bytes: Some(attempt.input_bytes),
             plan_operators: job.plan_operators.clone(),
             metrics: Some(event_log_metrics(&attempt)),

@@ -193,14 +193,14 @@ impl PolicyStats {
                 continue;
             };
             self.runs += 1;
-            let cost = |a: &medic_scheduler::AttemptReport| a.cost.unwrap_or(0.0);
+            let cost = |a: &medic_scheduler::AttemptReport| a.cost_dollars.unwrap_or(0.0);
             self.total_cost += job_report.attempts.iter().map(cost).sum::<f64>();
             self.retries += job_report.attempts.len() as u64 - 1;
             if first.decision == AttemptDecision::Succeeded {
                 continue;
             }
             let truth = |a: &medic_scheduler::AttemptReport| {
-                world.attempt(job, day, a.attempt, &a.conf).failure
+                world.attempt(job, day, a.attempt, &a.config).failure
             };
             let cause = truth(first).unwrap_or(FailureKind::NovelTransient);
             let fixed = job_report.status == JobStatus::Succeeded;
@@ -322,9 +322,9 @@ impl SizingStats {
             self.total_cost += job_report
                 .attempts
                 .iter()
-                .map(|a| a.cost.unwrap_or(0.0))
+                .map(|a| a.cost_dollars.unwrap_or(0.0))
                 .sum::<f64>();
-            let truth = world.attempt(job, day, first.attempt, &first.conf);
+            let truth = world.attempt(job, day, first.attempt, &first.config);
             if truth.failure.is_some_and(FailureKind::is_memory) {
                 self.memory_failures += 1;
             }
@@ -332,7 +332,7 @@ impl SizingStats {
                 continue;
             }
             self.successes += 1;
-            self.heap_granted_mib += granted_mib(&first.conf).0;
+            self.heap_granted_mib += granted_mib(&first.config).0;
             self.heap_used_mib += truth.heap_mib.1;
             self.container_granted_mib += truth.container_mib.0;
             self.container_used_mib += truth.container_mib.1;
@@ -340,7 +340,7 @@ impl SizingStats {
             self.driver_used_mib += truth.driver_mib.1;
             if first.applied_patches.iter().any(|id| is_right_size(id)) {
                 self.right_sized += 1;
-                self.right_sized_heap_granted_mib += granted_mib(&first.conf).0;
+                self.right_sized_heap_granted_mib += granted_mib(&first.config).0;
                 self.right_sized_heap_used_mib += truth.heap_mib.1;
             }
         }

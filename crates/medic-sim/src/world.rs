@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use medic_core::history::Prices;
-use medic_core::units::{SizeUnit, parse_size};
+use medic_core::spark::{self, Jvm};
 use medic_core::{JobIdentity, SparkConf};
 use rand::distr::{Distribution, StandardUniform};
 use rand::seq::IndexedRandom;
@@ -131,9 +131,9 @@ pub struct Attempt {
     /// Why it failed; `None` when it succeeded.
     pub failure: Option<FailureKind>,
     /// How long it ran, in seconds.
-    pub runtime_s: f64,
+    pub runtime_seconds: f64,
     /// What it cost, in dollars.
-    pub cost: f64,
+    pub cost_dollars: f64,
     /// The highest JVM heap an executor used, in bytes.
     pub peak_heap_bytes: u64,
     /// Bytes of input.
@@ -201,12 +201,6 @@ pub fn format_mib(mib: f64) -> String {
     }
 }
 
-fn mib_of(conf: &SparkConf, key: &str) -> Option<f64> {
-    conf.get(key)
-        .and_then(|text| parse_size(text, SizeUnit::Mib).ok())
-        .map(|bytes| bytes as f64 / (1u64 << 20) as f64)
-}
-
 fn number_of(conf: &SparkConf, key: &str) -> Option<f64> {
     conf.get(key)
         .and_then(|text| text.trim().parse::<f64>().ok())
@@ -215,11 +209,11 @@ fn number_of(conf: &SparkConf, key: &str) -> Option<f64> {
 
 /// Executor heap, overhead (explicit or Spark's default) and driver heap granted by `conf`, MiB.
 pub fn granted_mib(conf: &SparkConf) -> (f64, f64, f64) {
-    let heap = mib_of(conf, "spark.executor.memory").unwrap_or(MIB_PER_GIB);
-    let overhead =
-        mib_of(conf, "spark.executor.memoryOverhead").unwrap_or_else(|| (0.1 * heap).max(384.0));
-    let driver = mib_of(conf, "spark.driver.memory").unwrap_or(MIB_PER_GIB);
-    (heap, overhead, driver)
+    (
+        spark::heap_mib(conf, Jvm::Executor),
+        spark::overhead_mib(conf, Jvm::Executor),
+        spark::heap_mib(conf, Jvm::Driver),
+    )
 }
 
 impl World {
@@ -372,8 +366,8 @@ impl World {
         }
         Attempt {
             failure,
-            runtime_s,
-            cost: self.prices.cost(conf, runtime_s),
+            runtime_seconds: runtime_s,
+            cost_dollars: self.prices.cost(conf, runtime_s),
             peak_heap_bytes: (heap_need.min(usable_heap) * (1u64 << 20) as f64) as u64,
             input_bytes: input as u64,
             // A run that spills writes a share of its input to disk, more the tighter its heap.
@@ -473,15 +467,21 @@ fn new_job(spec: &FleetSpec, slot: u32, generation: u32, born: u32) -> SimJob {
     }
     let round_to = |mib: f64, step: f64| ((mib / step).round() * step).max(step);
     let heap = round_to(heap_need_mib * factors[0], 512.0).max(1024.0);
-    let default_overhead = (0.1 * heap).max(384.0);
+    let default_overhead = spark::default_overhead_mib(heap);
     let mut overhead_need_mib = overhead_need_mib;
     let explicit_overhead = if factors[1] < 1.0 {
         // An owner who under-sizes the overhead sets it explicitly; the need is what makes it too small.
-        let set = round_to((overhead_need_mib * factors[1]).max(384.0), 128.0);
+        let set = round_to(
+            (overhead_need_mib * factors[1]).max(spark::MIN_MEMORY_OVERHEAD_MIB),
+            128.0,
+        );
         overhead_need_mib = overhead_need_mib.max(set / factors[1]);
         Some(set)
     } else if rng.random_bool(0.3) {
-        Some(round_to((overhead_need_mib * factors[1]).max(384.0), 128.0))
+        Some(round_to(
+            (overhead_need_mib * factors[1]).max(spark::MIN_MEMORY_OVERHEAD_MIB),
+            128.0,
+        ))
     } else {
         // Spark's default overhead must hold the need with the owner's margin.
         overhead_need_mib = overhead_need_mib.min(default_overhead / factors[1].max(1.05));
@@ -599,7 +599,11 @@ mod tests {
             let tight = sized(1.02);
             assert_eq!(tight.failure, None, "{}", job.identity.id);
             assert!(tight.spilled_bytes > 0, "{}", job.identity.id);
-            assert!(tight.runtime_s > roomy.runtime_s, "{}", job.identity.id);
+            assert!(
+                tight.runtime_seconds > roomy.runtime_seconds,
+                "{}",
+                job.identity.id
+            );
             checked += 1;
         }
         assert!(checked >= 20, "{checked}");

@@ -25,6 +25,27 @@ pub struct SparkInstall {
 }
 
 impl SparkInstall {
+    /// The Spark that `workflow`'s Spark applications go to, found from this process's environment
+    /// (`$MEDIC_SPARK_HOME`, the jobs' working folders and the current one, `$PATH`, as [`SparkInstall::locate`]
+    /// says); `None` when the workflow has no Spark application. Called before anything runs, so that a missing
+    /// Spark stops the run with the command that installs one.
+    pub fn for_workflow(workflow: &medic_scheduler::Workflow) -> Result<Option<SparkInstall>> {
+        if workflow.jobs.iter().all(|job| job.spark.is_none()) {
+            return Ok(None);
+        }
+        let home = std::env::var_os("MEDIC_SPARK_HOME")
+            .filter(|home| !home.is_empty())
+            .map(std::path::PathBuf::from);
+        let current = std::env::current_dir().unwrap_or_default();
+        let mut search: Vec<&Path> = workflow
+            .jobs
+            .iter()
+            .map(|job| job.working_dir.as_path())
+            .collect();
+        search.push(&current);
+        SparkInstall::locate(home.as_deref(), &search, std::env::var_os("PATH").as_ref()).map(Some)
+    }
+
     /// Finds Spark. `medic_spark_home` is `$MEDIC_SPARK_HOME`: a Spark distribution, or a Python environment with
     /// PySpark (as the install script makes); when it is set, it must hold `bin/spark-submit`. Otherwise the first
     /// of `search_from` (and each one's parents) that has [`REPO_SPARK_HOME`] wins, then `spark-submit` on `path`

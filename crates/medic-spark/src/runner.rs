@@ -5,6 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use medic_core::history::Prices;
+use medic_core::spark::Resources;
 use medic_core::{LogSource, SparkConf};
 use medic_scheduler::{
     AttemptOutcome, AttemptRequest, JobRunner, LogFile, ProcessRunner, RunnerError, SparkApp,
@@ -53,8 +54,9 @@ const EVENT_LOG_DEFAULTS: [(&str, &str); 4] = [
 /// * its failures (SQL execution errors, failed jobs, task failure reasons) become [`EVENT_LOG_FINDINGS_FILE`],
 ///   handed to the remediator with the `eventlog` source, beside stdout and stderr;
 /// * its figures become the outcome's `metrics`, `peak_memory_bytes` (the highest JVM heap), `input_bytes` and
-///   `plan_operators`; the cost is the runtime priced with [`Prices`] over the resources the configuration asks
-///   for (in local mode: the driver's heap and the `local[N]` cores, since there are no executors);
+///   `plan_operators`; the cost is the runtime priced with [`Prices`] over the [`Resources`] the configuration
+///   occupies (in local mode: the driver's JVM and the `local[N]` cores, since there are no executors; for
+///   `local[*]`, the cores the event log reports);
 /// * its problems (unreadable lines, a log cut short) are noted at the end of stderr, like the scheduler's own
 ///   notes.
 #[derive(Clone, Debug)]
@@ -85,7 +87,7 @@ impl JobRunner for SparkRunner {
             path: event_dir.clone(),
             source,
         })?;
-        let argv = submit_command(&self.install.spark_submit, app, request.conf, &event_dir);
+        let argv = submit_command(&self.install.spark_submit, app, request.config, &event_dir);
         let mut outcome = ProcessRunner.run_command(request, &argv, &self.install.env)?;
         let summary = match eventlog::read(&event_dir) {
             Ok(summary) => summary,
@@ -139,19 +141,17 @@ impl SparkRunner {
                 Err(e) => tracing::warn!("cannot write {}: {e}", path.display()),
             }
         }
+        // Only the event log knows how many cores `local[*]` had (none reported when Spark never started).
+        let resources = Resources::of_run(request.config, Some(summary.executor_cores));
+        outcome.cost_dollars = Some(self.prices.cost_of(resources, outcome.runtime_seconds));
         if summary.events == 0 {
             // Spark never started (a bad command line, no Java): nothing measured, and the cost is the wall time.
-            outcome.cost = Some(self.prices.cost(request.conf, outcome.runtime_s));
             return;
         }
         outcome.metrics = Some(summary.metrics());
         outcome.peak_memory_bytes = summary.peak_jvm_heap_bytes();
         outcome.input_bytes = Some(summary.input_bytes).filter(|&b| b > 0);
         outcome.plan_operators = summary.plan_operators.iter().cloned().collect();
-        outcome.cost = Some(
-            self.prices
-                .cost(&priced_conf(request.conf, summary), outcome.runtime_s),
-        );
     }
 }
 
@@ -183,38 +183,6 @@ pub fn submit_command(
     line.push(app.application.clone());
     line.extend(app.args.iter().cloned());
     line
-}
-
-/// The configuration whose resources an attempt is priced by. In local mode there are no executors: the driver's
-/// JVM does the work with `local[N]` cores (`local[*]`: the cores Spark reported, else 1).
-fn priced_conf(conf: &SparkConf, summary: &EventLogSummary) -> SparkConf {
-    let Some(master) = conf.get("spark.master") else {
-        return conf.clone();
-    };
-    let Some(threads) = local_threads(master) else {
-        return conf.clone();
-    };
-    let cores = threads
-        .or(Some(summary.executor_cores).filter(|&c| c > 0))
-        .unwrap_or(1);
-    let mut priced = conf.clone();
-    priced.set("spark.executor.instances", "0");
-    priced.set("spark.driver.cores", cores.to_string());
-    priced
-}
-
-/// For a local master, its thread count (`None` inside for `local[*]`); `None` for any other master.
-fn local_threads(master: &str) -> Option<Option<u64>> {
-    let master = master.trim();
-    if master == "local" {
-        return Some(Some(1));
-    }
-    let inner = master
-        .strip_prefix("local[")
-        .or_else(|| master.strip_prefix("local-cluster["))?
-        .trim_end_matches(']');
-    let first = inner.split(',').next().unwrap_or_default().trim();
-    Some(first.parse().ok())
 }
 
 /// `path` as a `file://` URL, with the bytes a URL cannot hold percent-encoded.
@@ -297,11 +265,7 @@ mod tests {
     }
 
     #[test]
-    fn local_mode_is_priced_as_one_jvm_with_its_threads() {
-        assert_eq!(local_threads("local[2]"), Some(Some(2)));
-        assert_eq!(local_threads("local[*]"), Some(None));
-        assert_eq!(local_threads("local"), Some(Some(1)));
-        assert_eq!(local_threads("yarn"), None);
+    fn local_star_is_priced_with_the_cores_the_event_log_reports() {
         let mut conf = SparkConf::new();
         conf.set("spark.master", "local[*]");
         conf.set("spark.driver.memory", "1g");
@@ -309,13 +273,12 @@ mod tests {
             executor_cores: 8,
             ..EventLogSummary::default()
         };
-        let priced = priced_conf(&conf, &summary);
-        assert_eq!(priced.get("spark.driver.cores"), Some("8"));
-        assert_eq!(priced.get("spark.executor.instances"), Some("0"));
+        let resources = Resources::of_run(&conf, Some(summary.executor_cores));
+        assert_eq!(resources.cores, 8.0);
         let prices = Prices {
             core_hour: 1.0,
             gib_hour: 0.0,
         };
-        assert!((prices.cost(&priced, 3600.0) - 8.0).abs() < 1e-9);
+        assert!((prices.cost_of(resources, 3600.0) - 8.0).abs() < 1e-9);
     }
 }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use medic_core::history::Prices;
+use medic_core::spark::Resources;
 use medic_core::{LogSource, SparkConf};
 use medic_scheduler::{AttemptRequest, JobRunner, Workflow};
 use medic_spark::{EVENT_LOG_FINDINGS_FILE, EVENT_LOG_SUMMARY_FILE, SparkInstall, SparkRunner};
@@ -60,7 +61,7 @@ fn a_spark_job_is_submitted_with_its_event_log_and_read_back() {
         .run(&AttemptRequest {
             job,
             attempt: 1,
-            conf: &job.conf,
+            config: &job.conf,
             dir: &attempt_dir,
         })
         .expect("ran");
@@ -111,16 +112,23 @@ fn a_spark_job_is_submitted_with_its_event_log_and_read_back() {
     assert_eq!(metrics.failed_tasks, 1);
     assert_eq!(metrics.gc_time_ms, 266);
     assert!(outcome.plan_operators.iter().any(|op| op == "Sort"));
-    // Local mode: one JVM with a 512 MiB heap (plus Spark's 384 MiB minimum overhead) and 2 threads.
-    let mut priced = SparkConf::new();
-    priced.set("spark.executor.instances", "0");
-    priced.set("spark.driver.cores", "2");
-    priced.set("spark.driver.memory", "512m");
-    let expected = Prices::default().cost(&priced, outcome.runtime_s);
+    // Local mode: one JVM with a 512 MiB heap (plus Spark's 384 MiB minimum overhead) and 2 threads, which is what
+    // medic-core prices `local[2]` as.
+    let mut local = SparkConf::new();
+    local.set("spark.master", "local[2]");
+    local.set("spark.driver.memory", "512m");
+    let one_jvm = Resources {
+        cores: 2.0,
+        memory_gib: (512.0 + 384.0) / 1024.0,
+    };
+    assert_eq!(Resources::of(&local), one_jvm);
+    let expected = Prices::default().cost_of(one_jvm, outcome.runtime_seconds);
     assert!(
-        outcome.cost.is_some_and(|c| (c - expected).abs() < 1e-12),
+        outcome
+            .cost_dollars
+            .is_some_and(|c| (c - expected).abs() < 1e-12),
         "{:?} vs {expected}",
-        outcome.cost
+        outcome.cost_dollars
     );
 
     // A job without a `spark:` section runs as the plain process it is.
@@ -129,7 +137,7 @@ fn a_spark_job_is_submitted_with_its_event_log_and_read_back() {
         .run(&AttemptRequest {
             job: plain,
             attempt: 1,
-            conf: &plain.conf,
+            config: &plain.conf,
             dir: &dir.path().join("runs/plain/attempt-1"),
         })
         .expect("ran");

@@ -154,10 +154,12 @@ mod attempts;
 mod events;
 mod history;
 mod models;
+mod write;
 
 pub use attempts::AttemptFilter;
 pub use history::RecordFilter;
 pub use models::{ModelEntry, ModelStatus, NewModel};
+pub use write::{PatchWrite, PatchesWritten, Revocation};
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and brings its schema up to date.
@@ -219,61 +221,18 @@ impl Store {
     /// Stores a new active patch (version 1) and audits it. Refuses, storing nothing, a scope or a body that
     /// [`Scope::validate`] or [`PatchBody::validate`] finds fault with, or an expiry that is not in the future.
     pub async fn create_patch(&self, new: NewPatch, actor: &str) -> Result<Patch> {
-        let now = storable(self.clock.now());
-        for (what, problems) in [
-            ("scope", new.scope.validate()),
-            ("patch", new.patch.validate()),
-        ] {
-            if !problems.is_empty() {
-                return Err(StoreError::Invalid { what, problems });
-            }
-        }
-        if let Some(expires_at) = new.expires_at
-            && expires_at <= now
-        {
-            return Err(StoreError::Invalid {
-                what: "expiry",
-                problems: vec![format!("`expires_at` {expires_at} is not in the future")],
-            });
-        }
-        let body = json(&new.patch)?;
-        let provenance = json(&new.provenance)?;
-        let lifetime = enum_name(&new.lifetime)?;
-        let status = enum_name(&PatchStatus::Active)?;
-        let seq: i64 = on_backend!(self, pool, [
-            "INSERT INTO patches (scope_job, scope_workflow, scope_owner, scope_cluster, body, lifetime, provenance, created_at, expires_at, status, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING seq",
-            "INSERT INTO patches (scope_job, scope_workflow, scope_owner, scope_cluster, body, lifetime, provenance, created_at, expires_at, status, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) RETURNING seq"
-        ], sql => {
-            let mut tx = pool.begin().await?;
-            let seq: i64 = sqlx::query_scalar(sql)
-                .bind(&new.scope.job)
-                .bind(&new.scope.workflow)
-                .bind(&new.scope.owner)
-                .bind(&new.scope.cluster)
-                .bind(&body)
-                .bind(&lifetime)
-                .bind(&provenance)
-                .bind(now)
-                .bind(new.expires_at)
-                .bind(&status)
-                .fetch_one(&mut *tx)
-                .await?;
-            let detail = serde_json::json!({"scope": new.scope, "patch": new.patch, "lifetime": new.lifetime, "provenance": new.provenance});
-            audit_in(&mut tx, now, actor, "create", Some(seq), &detail).await?;
-            tx.commit().await?;
-            seq
-        });
-        Ok(Patch {
-            id: patch_id(seq),
-            scope: new.scope,
-            patch: new.patch,
-            lifetime: new.lifetime,
-            provenance: new.provenance,
-            created_at: now,
-            expires_at: new.expires_at,
-            status: PatchStatus::Active,
-            version: 1,
-        })
+        let written = self
+            .write_patches(
+                PatchWrite {
+                    create: Some(new),
+                    ..PatchWrite::default()
+                },
+                actor,
+            )
+            .await?;
+        written
+            .created
+            .ok_or_else(|| StoreError::Corrupt("the new patch was not returned".to_owned()))
     }
 
     /// The patch with this id.
@@ -483,6 +442,20 @@ impl Store {
                 })
                 .collect()
         })
+    }
+}
+
+/// The database URL `url` without its password (`postgres://user:***@host/db`), for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
     }
 }
 

@@ -6,9 +6,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod client;
 mod cmd;
-mod remediator;
 
 use std::process::ExitCode;
 
@@ -30,7 +28,8 @@ enum Command {
     /// Check and list rule packs.
     #[command(subcommand)]
     Rules(cmd::rules::Command),
-    /// Serve the ConfigService over HTTP (patches, configuration resolution, audit, health, metrics).
+    /// Serve medic's API over HTTP: remediation, recommendations, classification and the ConfigService (patches,
+    /// resolution, runs, history, audit), with health, metrics and the OpenAPI document.
     Serve(cmd::serve::Args),
     /// Add, list, show and revoke scoped configuration patches, on a server or a database.
     #[command(subcommand)]

@@ -16,8 +16,8 @@ pub mod exhaustive;
 use std::collections::HashSet;
 use std::time::Instant;
 
+pub use medic_core::recommendation::{OptimizerKind, StopReason};
 use medic_model::Prediction;
-use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::space::{ContainerCheck, Grid, Point};
@@ -86,23 +86,6 @@ pub struct Budget {
     pub seed: u64,
 }
 
-/// Why a search ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum StopReason {
-    /// No move improved the best points any more (or the iteration budget of the Bayesian search was spent).
-    Converged,
-    /// Every point of the grid was evaluated.
-    Exhausted,
-    /// The deadline passed.
-    Deadline,
-    /// The evaluation cap was reached.
-    EvaluationCap,
-    /// The Bayesian optimiser's surrogate could not be fitted; the answer is the best point before that.
-    SurrogateFailed,
-}
-
 /// One evaluated point.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evaluated {
@@ -140,31 +123,6 @@ impl Search {
         self.evaluated
             .iter()
             .min_by(|a, b| a.score.total_cmp(&b.score))
-    }
-}
-
-/// Which optimiser.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum OptimizerKind {
-    /// Batched random search + local refinement (the default).
-    #[default]
-    Batched,
-    /// Gaussian-process Bayesian optimisation (egobox).
-    Bayesian,
-    /// Every point of the grid.
-    Exhaustive,
-}
-
-impl OptimizerKind {
-    /// The name used in JSON and flags.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OptimizerKind::Batched => "batched",
-            OptimizerKind::Bayesian => "bayesian",
-            OptimizerKind::Exhaustive => "exhaustive",
-        }
     }
 }
 

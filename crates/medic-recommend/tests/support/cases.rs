@@ -81,7 +81,7 @@ pub fn failed_cases(seed: u64, n: usize) -> Vec<Case> {
             restartable: Some(false),
             input_bytes: Some(input as u64),
             plan_operators: job.plan_operators.clone(),
-            failed_cost: None,
+            cost_dollars: None,
         };
         cases.push(Case {
             job,

@@ -71,15 +71,15 @@ fn an_oom_fixed_by_a_patch_succeeds_on_the_second_attempt() {
     );
     let (first, second) = (&job.attempts[0], &job.attempts[1]);
     assert_eq!(first.exit_code, Some(1));
-    assert_eq!(first.category, Some(Category::ExecutorOom));
-    assert_eq!(first.rule.as_deref(), Some("executor-heap-oom"));
+    assert_eq!(first.failure_category, Some(Category::ExecutorOom));
+    assert_eq!(first.failure_rule.as_deref(), Some("executor-heap-oom"));
     assert_eq!(first.patch_id.as_deref(), Some("p1"));
     assert_eq!(
         first.config_changes,
         BTreeMap::from([("spark.executor.memory".to_owned(), Some("4g".to_owned()))])
     );
-    assert_eq!(first.conf.get("spark.executor.memory"), Some("2g"));
-    assert_eq!(second.conf.get("spark.executor.memory"), Some("4g"));
+    assert_eq!(first.config.get("spark.executor.memory"), Some("2g"));
+    assert_eq!(second.config.get("spark.executor.memory"), Some("4g"));
     assert_eq!(second.applied_patches, ["p1"]);
     assert_eq!(second.exit_code, Some(0));
     let attempt_1 = flow.run_dir().join("etl/attempt-1");
@@ -207,7 +207,10 @@ fn a_decision_not_to_retry_stops_the_job_at_once() {
     let job = report.job("query").expect("query");
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(decisions(&report, "query"), [AttemptDecision::DoNotRetry]);
-    assert_eq!(job.attempts[0].category, Some(Category::UserCodeError));
+    assert_eq!(
+        job.attempts[0].failure_category,
+        Some(Category::UserCodeError)
+    );
     assert_eq!(
         job.attempts[0].reason,
         "the query is wrong: a retry fails the same way"
@@ -322,7 +325,7 @@ fn when_medic_is_down_the_retry_policy_decides_with_the_configuration_unchanged(
             .reason
             .ends_with("falling back to the retry policy with the configuration unchanged")
     );
-    assert_eq!(fallback.category, None);
+    assert_eq!(fallback.failure_category, None);
     assert!(
         fallback.warnings[0].starts_with("cannot resolve the configuration"),
         "{:?}",
@@ -363,7 +366,7 @@ fn when_medic_goes_down_mid_run_the_next_attempt_keeps_the_previous_configuratio
         .iter()
         .map(|a| {
             (
-                a.conf.get("spark.executor.memory"),
+                a.config.get("spark.executor.memory"),
                 a.applied_patches.as_slice(),
             )
         })

@@ -40,7 +40,7 @@ impl Remediator for FakeMedic {
         base: &SparkConf,
     ) -> Result<ResolvedConfig, RemediationError> {
         let mut resolved = ResolvedConfig {
-            conf: base.clone(),
+            config: base.clone(),
             applied_patches: Vec::new(),
         };
         for (id, patch) in self
@@ -51,7 +51,7 @@ impl Remediator for FakeMedic {
             .into_iter()
             .flatten()
         {
-            resolved.conf.0.extend(patch.0.clone());
+            resolved.config.0.extend(patch.0.clone());
             resolved.applied_patches.push(id.clone());
         }
         Ok(resolved)
@@ -175,7 +175,7 @@ impl JobRunner for ScriptedRunner {
         self.requests.lock().expect("not poisoned").push((
             request.job.name.clone(),
             request.attempt,
-            request.conf.clone(),
+            request.config.clone(),
         ));
         let script = self
             .scripts
@@ -199,11 +199,11 @@ impl JobRunner for ScriptedRunner {
             exit_code: Some(exit_code),
             signal: None,
             timed_out: false,
-            runtime_s: 12.5,
+            runtime_seconds: 12.5,
             stdout: request.dir.join(STDOUT_FILE),
             stderr: request.dir.join(STDERR_FILE),
             peak_memory_bytes: None,
-            cost: Some(0.25),
+            cost_dollars: Some(0.25),
             input_bytes: Some(3 << 30),
             plan_operators: vec!["SortMergeJoin".to_owned()],
             metrics: Some(RunMetrics {

@@ -17,7 +17,7 @@ fn run(flow: &Flow, name: &str, conf: &SparkConf) -> AttemptOutcome {
         .run(&AttemptRequest {
             job,
             attempt: 2,
-            conf,
+            config: conf,
             dir: &dir,
         })
         .expect("the runner runs it")
@@ -52,7 +52,11 @@ fn a_successful_script_runs_in_the_workflow_folder_with_its_environment_and_logs
         flow.run_dir().join("attempt").join(STDERR_FILE)
     );
     assert_eq!(
-        (outcome.cost, outcome.peak_memory_bytes, outcome.note),
+        (
+            outcome.cost_dollars,
+            outcome.peak_memory_bytes,
+            outcome.note
+        ),
         (None, None, None)
     );
     let stdout = read(&outcome.stdout);
@@ -99,9 +103,9 @@ fn an_attempt_past_its_timeout_is_killed_and_says_so() {
     assert!(!outcome.succeeded());
     assert_eq!((outcome.exit_code, outcome.signal), (None, Some(9)));
     assert!(
-        outcome.runtime_s >= 0.3 && outcome.runtime_s < 10.0,
+        outcome.runtime_seconds >= 0.3 && outcome.runtime_seconds < 10.0,
         "{}",
-        outcome.runtime_s
+        outcome.runtime_seconds
     );
     let stderr = read(&outcome.stderr);
     assert!(stderr.contains("medic: killed after"), "{stderr}");

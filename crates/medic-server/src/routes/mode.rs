@@ -3,32 +3,20 @@
 //!
 //! The mode lives in this server's memory: with several servers on one store, switch each of them.
 
-use std::sync::atomic::Ordering;
-
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use medic_api::Mode;
 
 use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 
-/// The server's mode.
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Mode {
-    /// Whether remediation runs in shadow mode (decides as without medic, stores nothing).
-    pub shadow: bool,
-}
-
 /// `GET /v1/mode`: whether the server is in shadow mode. Needs no token.
 #[utoipa::path(get, path = "/v1/mode", tag = "remediate",
     responses((status = 200, description = "The mode", body = Mode)))]
 pub async fn show(State(state): State<AppState>) -> Json<Mode> {
-    Json(Mode {
-        shadow: state.shadow.load(Ordering::SeqCst),
-    })
+    Json(state.service.mode())
 }
 
 /// `PUT /v1/mode`: switches shadow mode on or off (admin role). The switch is audited (`set_mode`, with the mode
@@ -45,14 +33,7 @@ pub async fn set(
     ApiJson(request): ApiJson<Mode>,
 ) -> ApiResult<Json<Mode>> {
     let principal = caller.require(Role::Admin)?;
-    let before = state.shadow.load(Ordering::SeqCst);
-    let detail = serde_json::json!({"shadow": request.shadow, "was_shadow": before});
-    state
-        .store
-        .audit_event(&principal.name, "set_mode", &detail)
-        .await?;
-    state.shadow.store(request.shadow, Ordering::SeqCst);
-    Ok(Json(Mode {
-        shadow: request.shadow,
-    }))
+    Ok(Json(
+        state.service.set_mode(request, &principal.name).await?,
+    ))
 }

@@ -3,39 +3,14 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use medic_core::patch::{Lifetime, Patch, PatchBody, PatchStatus, Provenance, Scope};
-use medic_store::{NewPatch, PatchFilter};
+use medic_api::{CreatePatch, PatchesQuery};
+use medic_core::patch::Patch;
 use serde::Deserialize;
-use time::OffsetDateTime;
 
 use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
-
-/// A patch to store.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreatePatch {
-    /// Which jobs may use it; `{}` is global.
-    pub scope: Scope,
-    /// An RFC 6902 array of operations or an RFC 7386 merge-patch object over the flat Spark configuration
-    /// (`/spark.executor.memory`).
-    pub patch: PatchBody,
-    /// `one_shot`, `until_success` or `persistent`.
-    pub lifetime: Lifetime,
-    /// Why, for people.
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// When it stops applying (RFC 3339); must be in the future.
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub expires_at: Option<OffsetDateTime>,
-    /// Where it came from: rule, classification, recommendation id, model version. `created_by` is set from the
-    /// token and may not be given.
-    #[serde(default)]
-    pub provenance: Option<Provenance>,
-}
 
 /// `POST /v1/patches`: stores a patch (writer role).
 #[utoipa::path(post, path = "/v1/patches", request_body = CreatePatch, tag = "patches",
@@ -53,56 +28,18 @@ pub async fn create(
     ApiJson(request): ApiJson<CreatePatch>,
 ) -> ApiResult<(StatusCode, Json<Patch>)> {
     let principal = caller.require(Role::Writer)?;
-    let mut provenance = request.provenance.unwrap_or_default();
-    if provenance.created_by.is_some() {
-        return Err(ApiError::Invalid {
-            code: "invalid_request",
-            what: "provenance",
-            problems: vec!["`created_by` is set by the server from the token".to_owned()],
-        });
-    }
-    provenance.created_by = Some(principal.name.clone());
-    if request.reason.is_some() {
-        provenance.reason = request.reason;
-    }
-    let stored = state
-        .store
-        .create_patch(
-            NewPatch {
-                scope: request.scope,
-                patch: request.patch,
-                lifetime: request.lifetime,
-                provenance,
-                expires_at: request.expires_at,
-            },
-            &principal.name,
-        )
-        .await?;
+    let stored = state.service.create_patch(request, &principal.name).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
-/// Which patches to list.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    /// Only patches scoped to exactly this job id.
-    pub job: Option<String>,
-    /// Only patches in this status.
-    pub status: Option<PatchStatus>,
-}
-
 /// `GET /v1/patches`: patches, oldest first.
-#[utoipa::path(get, path = "/v1/patches", params(ListQuery), tag = "patches",
+#[utoipa::path(get, path = "/v1/patches", params(PatchesQuery), tag = "patches",
     responses((status = 200, description = "Patches, oldest first", body = Vec<Patch>)))]
 pub async fn list(
     State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<PatchesQuery>,
 ) -> ApiResult<Json<Vec<Patch>>> {
-    let filter = PatchFilter {
-        job: query.job,
-        status: query.status,
-    };
-    Ok(Json(state.store.list_patches(&filter).await?))
+    Ok(Json(state.service.patches(&query).await?))
 }
 
 /// `GET /v1/patches/{id}`.
@@ -113,12 +50,7 @@ pub async fn list(
         (status = 404, description = "No such patch", body = ErrorBody),
     ))]
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Patch>> {
-    state
-        .store
-        .patch(&id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("no patch `{id}`")))
+    Ok(Json(state.service.patch(&id).await?))
 }
 
 /// The version a revoke expects.
@@ -165,6 +97,9 @@ pub async fn revoke(
         }
     };
     Ok(Json(
-        state.store.revoke(&id, version, &principal.name).await?,
+        state
+            .service
+            .revoke_patch(&id, version, &principal.name)
+            .await?,
     ))
 }

@@ -30,10 +30,10 @@ pub struct Health {
         (status = 500, description = "The store does not answer", body = ErrorBody),
     ))]
 pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    state.store.ping().await?;
+    state.service.store.ping().await?;
     Ok(Json(Health {
         status: "ok",
-        store: state.store.backend_name(),
+        store: state.service.store.backend_name(),
         version: env!("CARGO_PKG_VERSION"),
     }))
 }
@@ -72,7 +72,7 @@ pub async fn audit(
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     caller.require(Role::Reader)?;
     let limit = query.limit.unwrap_or(100).min(10_000);
-    Ok(Json(state.store.audit(limit).await?))
+    Ok(Json(state.service.store.audit(limit).await?))
 }
 
 /// `GET /v1/openapi.json`: this API, generated from the code.

@@ -51,10 +51,10 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Some(path) => SparkConf::parse_any(&super::read_text(path)?)
             .with_context(|| format!("{}", path.display()))?,
     };
-    let resolution = args
-        .target
-        .connect()?
-        .resolve(&args.job.identity(), &config)?;
+    let resolution = args.target.medic()?.resolve(medic_api::ResolveRequest {
+        job: args.job.identity(),
+        config,
+    })?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&resolution)?)?,

@@ -1,14 +1,14 @@
 //! `medic history import|export`: the retry history the model learns from, as JSON Lines or CSV;
 //! `medic history attempts`: every attempt of every job, with its cost and peak memory.
 
-use std::io::{BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use medic_core::clock::SystemClock;
-use medic_core::history::{Prices, ReadRecords, read_csv, read_jsonl, write_csv, write_jsonl};
+use medic_core::history::{HistoryFormat, Prices, ReadRecords};
 use medic_store::{RecordFilter, Store};
 
 use super::DEFAULT_DB;
@@ -52,16 +52,11 @@ pub enum Format {
     Csv,
 }
 
-impl Format {
-    /// The format a file name implies (`.csv` or else JSON Lines).
-    fn of(path: &Path) -> Format {
-        if path
-            .extension()
-            .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"))
-        {
-            Format::Csv
-        } else {
-            Format::Jsonl
+impl From<Format> for HistoryFormat {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Jsonl => HistoryFormat::Jsonl,
+            Format::Csv => HistoryFormat::Csv,
         }
     }
 }
@@ -149,7 +144,7 @@ pub fn read_file(
     format: Option<Format>,
     prices: &Prices,
 ) -> anyhow::Result<ReadRecords> {
-    let format = format.unwrap_or_else(|| Format::of(path));
+    let format = format.map_or_else(|| HistoryFormat::of(path), HistoryFormat::from);
     let reader: Box<dyn Read> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -157,10 +152,7 @@ pub fn read_file(
             std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
         )
     };
-    Ok(match format {
-        Format::Jsonl => read_jsonl(BufReader::new(reader), prices),
-        Format::Csv => read_csv(reader, prices),
-    })
+    Ok(format.read(reader, prices))
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -199,10 +191,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 std::fs::File::create(&args.out)
                     .with_context(|| format!("cannot create {}", args.out.display()))?,
             );
-            match Format::of(&args.out) {
-                Format::Jsonl => write_jsonl(&mut out, &records)?,
-                Format::Csv => write_csv(&mut out, &records)?,
-            }
+            HistoryFormat::of(&args.out).write(&mut out, &records)?;
             out.flush()?;
             eprintln!(
                 "wrote {} synthetic record(s) to {}",
@@ -216,10 +205,11 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 let store = Store::open(&args.db, Arc::new(SystemClock)).await?;
                 store.records(&RecordFilter::default()).await
             })?;
-            let format = args
-                .format
-                .or(args.out.as_deref().map(Format::of))
-                .unwrap_or(Format::Jsonl);
+            let format = match (args.format, &args.out) {
+                (Some(format), _) => format.into(),
+                (None, Some(path)) => HistoryFormat::of(path),
+                (None, None) => HistoryFormat::Jsonl,
+            };
             let mut out: Box<dyn Write> = match &args.out {
                 Some(path) => Box::new(std::io::BufWriter::new(
                     std::fs::File::create(path)
@@ -227,10 +217,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
-            match format {
-                Format::Jsonl => write_jsonl(&mut out, &records)?,
-                Format::Csv => write_csv(&mut out, &records)?,
-            }
+            format.write(&mut out, &records)?;
             out.flush()?;
             eprintln!("exported {} record(s)", records.len());
             Ok(ExitCode::SUCCESS)
@@ -239,16 +226,14 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn attempts(args: AttemptsArgs) -> anyhow::Result<ExitCode> {
-    let filter = medic_store::AttemptFilter {
+    let entries = args.target.medic()?.attempts(medic_api::AttemptsQuery {
         job: args.job,
         outcome: args.outcome.map(|outcome| match outcome {
             OutcomeArg::Succeeded => medic_core::RunOutcome::Succeeded,
             OutcomeArg::Failed => medic_core::RunOutcome::Failed,
         }),
         limit: args.limit,
-        ..medic_store::AttemptFilter::default()
-    };
-    let entries = args.target.connect()?.attempts(&filter)?;
+    })?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
         for entry in &entries {
@@ -256,66 +241,9 @@ fn attempts(args: AttemptsArgs) -> anyhow::Result<ExitCode> {
             writeln!(out)?;
         }
     } else {
-        let width = entries
-            .iter()
-            .map(|entry| entry.job.id.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(3);
-        writeln!(
-            out,
-            "{:<20} {:<width$} {:>2} {:<9} {:<18} {:<24} {:>7} {:>9} {:>9}  recommended",
-            "started (UTC)",
-            "job",
-            "#",
-            "outcome",
-            "decision",
-            "failure",
-            "runtime",
-            "cost",
-            "peak MiB"
-        )?;
-        for entry in &entries {
-            let at = entry.at.to_offset(time::UtcOffset::UTC);
-            let changes: Vec<String> = entry
-                .recommended_changes
-                .iter()
-                .map(|(key, value)| format!("{key}={}", value.as_deref().unwrap_or("(unset)")))
-                .collect();
-            writeln!(
-                out,
-                "{:<20} {:<width$} {:>2} {:<9} {:<18} {:<24} {:>6.1}s {:>9} {:>9}  {}",
-                format!(
-                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-                    at.year(),
-                    u8::from(at.month()),
-                    at.day(),
-                    at.hour(),
-                    at.minute(),
-                    at.second()
-                ),
-                entry.job.id,
-                entry.attempt,
-                match entry.outcome {
-                    medic_core::RunOutcome::Succeeded => "succeeded",
-                    medic_core::RunOutcome::Failed => "failed",
-                },
-                entry.decision,
-                entry
-                    .failure_category
-                    .map_or("-".to_owned(), |c| c.to_string()),
-                entry.runtime_seconds,
-                format!("${:.5}", entry.cost_dollars),
-                entry
-                    .peak_memory_bytes
-                    .map_or("-".to_owned(), |b| (b >> 20).to_string()),
-                if changes.is_empty() {
-                    "-".to_owned()
-                } else {
-                    changes.join(" ")
-                }
-            )?;
-        }
+        let mut text = String::new();
+        medic_print::attempts(&mut text, &entries)?;
+        out.write_all(text.as_bytes())?;
     }
     out.flush()?;
     eprintln!("{} attempt(s)", entries.len());

@@ -2,11 +2,9 @@
 
 pub mod classify;
 pub mod config;
-mod demo_report;
 pub mod history;
 pub mod model;
 pub mod patch;
-mod plots;
 pub mod recommend;
 pub mod rightsize;
 pub mod rules;
@@ -49,7 +47,8 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// Where `medic patch` and `medic config` work: a running server, or the database directly.
+/// Where `medic patch`, `medic config`, `medic recommend`, `medic run` and `medic history attempts` work: a running
+/// server, or the database directly.
 #[derive(clap::Args, Debug)]
 pub struct TargetArgs {
     /// A running `medic serve` (`http://HOST:PORT`); changes need a token in `MEDIC_TOKEN`.
@@ -61,16 +60,56 @@ pub struct TargetArgs {
     db: String,
 }
 
+/// medic as a command talks to it: a server over HTTP, or medic in this process over the database.
+pub enum Connected {
+    /// `--server`.
+    Server(medic_client::HttpMedic),
+    /// `--db`: the service is there to be configured (spaces, shadow mode, rules) before use.
+    Local(medic_service::LocalMedic),
+}
+
+impl Connected {
+    /// Either, as the one trait every caller talks to.
+    pub fn into_medic(self) -> Box<dyn medic_api::Medic> {
+        match self {
+            Connected::Server(server) => Box::new(server),
+            Connected::Local(local) => Box::new(local),
+        }
+    }
+}
+
 impl TargetArgs {
-    pub fn connect(&self) -> anyhow::Result<crate::client::Target> {
-        match &self.server {
-            Some(server) => Ok(crate::client::Target::server(
+    /// The server named, or medic over the database.
+    pub fn connect(&self) -> anyhow::Result<Connected> {
+        Ok(match &self.server {
+            Some(server) => Connected::Server(medic_client::HttpMedic::new(
                 server,
                 std::env::var("MEDIC_TOKEN").ok(),
             )),
-            None => crate::client::Target::store(&self.db),
-        }
+            None => Connected::Local(medic_service::LocalMedic::open(
+                &self.db,
+                std::sync::Arc::new(medic_core::clock::SystemClock),
+            )?),
+        })
     }
+
+    /// [`TargetArgs::connect`] as the one trait.
+    pub fn medic(&self) -> anyhow::Result<Box<dyn medic_api::Medic>> {
+        Ok(self.connect()?.into_medic())
+    }
+}
+
+/// The search spaces in `path`, or the built-in ones.
+pub fn load_spaces(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<medic_recommend::SearchSpaces> {
+    Ok(match path {
+        Some(path) => medic_recommend::SearchSpaces::from_yaml(
+            &read_text(path)?,
+            &path.display().to_string(),
+        )?,
+        None => medic_recommend::SearchSpaces::built_in(),
+    })
 }
 
 /// A job's identity on the command line.
@@ -99,6 +138,17 @@ impl JobArgs {
             cluster: self.cluster.clone(),
         }
     }
+}
+
+/// Writes what `render` renders (one of `medic_print`'s tables) to `out`.
+pub fn print_text(
+    out: &mut impl std::io::Write,
+    render: impl FnOnce(&mut String) -> std::fmt::Result,
+) -> anyhow::Result<()> {
+    let mut text = String::new();
+    render(&mut text)?;
+    out.write_all(text.as_bytes())?;
+    Ok(())
 }
 
 /// The text of `path`, or of standard input for `-`.

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use anyhow::bail;
 use medic_core::clock::SystemClock;
 use medic_model::PromotionPolicy;
-use medic_model::metrics::EvaluationMetrics;
 use medic_store::Store;
 
 use super::DEFAULT_DB;
@@ -56,7 +55,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 "VERSION", "STATUS", "AUC", "ECE", "LOG-MAE"
             );
             for entry in runtime.block_on(store.models())? {
-                let metrics = hold_out_metrics(&entry.description);
+                let metrics = medic_training::hold_out_metrics(&entry);
                 let cell = |value: Option<f64>| {
                     value.map_or_else(|| "-".to_owned(), |v| format!("{v:.4}"))
                 };
@@ -87,33 +86,15 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             store,
         } => {
             let store = open(&store.db)?;
-            let Some(entry) = runtime.block_on(store.model(&version))? else {
-                bail!("no model `{version}`");
-            };
-            match hold_out_metrics(&entry.description) {
-                Some(metrics) => {
-                    let verdict = PromotionPolicy::default().judge(&metrics, None);
-                    if !verdict.promote && !force {
-                        bail!(
-                            "{version} fails the gate: {} (--force to promote anyway)",
-                            verdict.reasons.join("; ")
-                        );
-                    }
-                }
-                None if !force => {
-                    bail!("{version} has no hold-out metrics (--force to promote anyway)")
-                }
-                None => {}
-            }
-            let promoted =
-                runtime.block_on(store.promote_model(&version, "medic model promote"))?;
+            let promoted = runtime.block_on(medic_training::promote(
+                &store,
+                &version,
+                &PromotionPolicy::default(),
+                force,
+                "medic model promote",
+            ))?;
             println!("promoted {}", promoted.version);
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The hold-out metrics `medic train` recorded with a version.
-fn hold_out_metrics(description: &serde_json::Value) -> Option<EvaluationMetrics> {
-    serde_json::from_value(description.pointer("/description/metrics")?.clone()).ok()
 }

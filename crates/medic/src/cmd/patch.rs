@@ -4,8 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use medic_core::patch::{Lifetime, Patch, PatchBody, PatchStatus, Provenance, Scope};
-use medic_store::{NewPatch, PatchFilter};
+use medic_core::patch::{Lifetime, PatchBody, PatchStatus, Scope};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -126,7 +125,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                         .with_context(|| format!("--expires-at `{text}` is not an RFC 3339 time"))
                 })
                 .transpose()?;
-            let new = NewPatch {
+            let new = medic_api::CreatePatch {
                 scope: Scope {
                     job: args.job.clone(),
                     workflow: args.workflow.clone(),
@@ -139,20 +138,17 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                     LifetimeArg::UntilSuccess => Lifetime::UntilSuccess,
                     LifetimeArg::Persistent => Lifetime::Persistent,
                 },
-                provenance: Provenance {
-                    reason: args.reason.clone(),
-                    ..Provenance::default()
-                },
+                reason: args.reason.clone(),
                 expires_at,
+                provenance: None,
             };
-            print_json(&args.target.connect()?.create_patch(new)?)
+            print_json(&args.target.medic()?.create_patch(new)?)
         }
         Command::List(args) => {
-            let filter = PatchFilter {
+            let patches = args.target.medic()?.patches(medic_api::PatchesQuery {
                 job: args.job.clone(),
                 status: args.status,
-            };
-            let patches = args.target.connect()?.list_patches(&filter)?;
+            })?;
             if args.json {
                 return print_json(&patches);
             }
@@ -168,7 +164,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                     json_name(&patch.status),
                     json_name(&patch.lifetime),
                     patch.provenance.created_by.as_deref().unwrap_or("-"),
-                    scope_text(&patch.scope),
+                    patch.scope.to_string(),
                     serde_json::to_string(&patch.patch)?
                 );
                 // A right-size says what it was based on (the whole evidence is in `--json` and `patch show`).
@@ -178,14 +174,13 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Show(args) => print_json(&args.target.connect()?.patch(&args.id)?),
-        Command::Revoke(args) => {
-            let patch: Patch = args
+        Command::Show(args) => print_json(&args.target.medic()?.patch(&args.id)?),
+        Command::Revoke(args) => print_json(
+            &args
                 .target
-                .connect()?
-                .revoke(&args.id, args.expected_version)?;
-            print_json(&patch)
-        }
+                .medic()?
+                .revoke_patch(&args.id, args.expected_version)?,
+        ),
     }
 }
 
@@ -212,23 +207,6 @@ fn body(args: &AddArgs) -> anyhow::Result<PatchBody> {
         bail!("say what the patch changes: --set KEY=VALUE, --unset KEY or --patch FILE");
     }
     Ok(PatchBody::MergePatch(merge))
-}
-
-fn scope_text(scope: &Scope) -> String {
-    let parts: Vec<String> = [
-        ("job", &scope.job),
-        ("workflow", &scope.workflow),
-        ("owner", &scope.owner),
-        ("cluster", &scope.cluster),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| value.as_ref().map(|value| format!("{name}={value}")))
-    .collect();
-    if parts.is_empty() {
-        "global".to_owned()
-    } else {
-        parts.join(",")
-    }
 }
 
 fn json_name(value: &impl serde::Serialize) -> String {

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use medic_api::RecommendRequest;
 use medic_core::{Category, JobIdentity, SparkConf};
-use medic_recommend::{OptimizerKind, Recommendation, SearchSpaces};
-use serde_json::json;
+use medic_recommend::OptimizerKind;
 
-use super::{RulesArgs, TargetArgs};
+use super::{Connected, RulesArgs, TargetArgs};
 
 /// Arguments of `medic recommend`.
 #[derive(clap::Args, Debug)]
@@ -93,17 +93,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         owner: args.owner.clone(),
         cluster: args.cluster.clone(),
     };
-    let mut body = json!({
-        "job": job,
-        "config": config,
-        "optimizer": OptimizerKind::from(args.optimizer),
-        "deadline_ms": args.deadline_ms,
-    });
+    let mut request = RecommendRequest {
+        optimizer: Some(args.optimizer.into()),
+        deadline_ms: Some(args.deadline_ms),
+        input_bytes: args.input_bytes,
+        cost_dollars: args.failed_cost,
+        lambda: args.lambda,
+        ..RecommendRequest::new(job.clone(), config)
+    };
     if args.log.is_empty() {
-        body["category"] = json!(args.category);
-        if let Some(rule) = &args.rule {
-            body["rule"] = json!(rule);
-        }
+        request.category = args.category;
+        request.rule = args.rule.clone();
     } else {
         let rules = args.rules.load()?;
         let mut classifier = rules.classifier(Some(&job));
@@ -114,116 +114,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         for warning in &classification.warnings {
             eprintln!("warning: {warning}");
         }
-        body["classification"] = serde_json::to_value(&classification)?;
+        request.classification = Some(classification);
     }
-    for (key, value) in [
-        ("input_bytes", args.input_bytes.map(|v| json!(v))),
-        ("failed_cost", args.failed_cost.map(|v| json!(v))),
-        ("lambda", args.lambda.map(|v| json!(v))),
-    ] {
-        if let Some(value) = value {
-            body[key] = value;
+    let medic = match args.target.connect()? {
+        Connected::Local(mut local) => {
+            local
+                .service_mut()
+                .set_spaces(super::load_spaces(args.spaces.as_deref())?);
+            Connected::Local(local)
         }
-    }
-    let spaces = match &args.spaces {
-        Some(path) => {
-            SearchSpaces::from_yaml(&super::read_text(path)?, &path.display().to_string())?
-        }
-        None => SearchSpaces::built_in(),
+        server => server,
     };
-    let answer = args.target.connect()?.recommend(body, spaces)?;
+    let answer = medic.into_medic().recommend(request)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
     } else {
-        print_answer(&mut out, &answer)?;
+        super::print_text(&mut out, |text| medic_print::recommendation(text, &answer))?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn print_answer(out: &mut impl Write, answer: &Recommendation) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "{}: {}",
-        answer.category,
-        if answer.retry {
-            "RETRY"
-        } else {
-            "DO NOT RETRY"
-        }
-    )?;
-    let width = answer.changes.keys().map(String::len).max().unwrap_or(0);
-    for (key, change) in &answer.changes {
-        writeln!(
-            out,
-            "  {key:width$}  {} → {}",
-            change.from.as_deref().unwrap_or("(unset)"),
-            change.to.as_deref().unwrap_or("(unset)")
-        )?;
-    }
-    if answer.retry && answer.changes.is_empty() {
-        writeln!(out, "  (configuration unchanged)")?;
-    }
-    if let Some(predicted) = &answer.predicted {
-        writeln!(out, "predicted        P(fail)   cost      objective")?;
-        let row = |name: &str, e: &medic_recommend::Estimate| {
-            format!(
-                "  {name:<13} {:>7.3}   ${:<8.4} {:.4}",
-                e.p_fail, e.cost, e.objective
-            )
-        };
-        writeln!(out, "{}", row("unchanged", &predicted.original))?;
-        if let Some(recommended) = &predicted.recommended {
-            writeln!(out, "{}", row("recommended", recommended))?;
-        }
-    }
-    let decided_by = match (&answer.model_version, &answer.heuristic) {
-        (Some(version), _) => format!("model {version}"),
-        (None, Some(heuristic)) => format!("heuristic {heuristic} (no model)"),
-        (None, None) => "the category alone".to_owned(),
-    };
-    writeln!(
-        out,
-        "decided by {decided_by}; optimizer {}, {} evaluation(s) in {:.1} ms{}; λ = {}",
-        answer.optimizer,
-        answer.evaluations,
-        answer.elapsed_ms,
-        answer
-            .stopped_by
-            .map(|s| format!(
-                " ({})",
-                serde_json::to_value(s)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            ))
-            .unwrap_or_default(),
-        answer.lambda
-    )?;
-    writeln!(out, "why: {}", answer.reason)?;
-    if !answer.alternatives.is_empty() {
-        writeln!(out, "alternatives:")?;
-        for alternative in &answer.alternatives {
-            let changes: Vec<String> = alternative
-                .changes
-                .iter()
-                .map(|(k, c)| format!("{k}={}", c.to.as_deref().unwrap_or("(unset)")))
-                .collect();
-            writeln!(
-                out,
-                "  P(fail) {:.3}, ${:.4}: {}",
-                alternative.predicted.p_fail,
-                alternative.predicted.cost,
-                if changes.is_empty() {
-                    "unchanged".to_owned()
-                } else {
-                    changes.join(", ")
-                }
-            )?;
-        }
-    }
-    for note in &answer.notes {
-        writeln!(out, "note: {note}")?;
-    }
-    Ok(())
 }

@@ -8,17 +8,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use anyhow::Context;
+use medic_client::MedicRemediator;
 use medic_core::clock::{Clock, SystemClock};
 use medic_core::history::Prices;
-use medic_recommend::SearchSpaces;
 use medic_scheduler::{
-    Event, JobRunner, JobStatus, NoRemediation, ProcessRunner, Remediator, Scheduler,
-    ThreadSleeper, Workflow, WorkflowReport,
+    JobRunner, NoRemediation, ProcessRunner, Remediator, Scheduler, ThreadSleeper, Workflow,
 };
 use medic_spark::{SparkInstall, SparkRunner};
 
-use super::{RulesArgs, TargetArgs};
-use crate::remediator::Medic;
+use super::{Connected, RulesArgs, TargetArgs};
 
 /// Arguments of `medic run`.
 #[derive(clap::Args, Debug)]
@@ -54,35 +52,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let workflow = Workflow::load(&args.workflow)?;
     let runner = runner_for(&workflow)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let now = clock.now();
-    let run_dir = args.runs.join(format!(
-        "{}-{:04}{:02}{:02}-{:02}{:02}{:02}",
-        workflow.name,
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    ));
+    let run_dir = workflow.run_folder(&args.runs, clock.now());
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
     let remediator: Box<dyn Remediator> = if args.no_medic {
         Box::new(NoRemediation)
     } else {
-        let target = args.target.connect()?;
-        let mut local = target.local_state();
-        if let Some(state) = &mut local {
-            state.shadow.store(args.shadow, Ordering::SeqCst);
-            if let Some(path) = &args.spaces {
-                let spaces =
-                    SearchSpaces::from_yaml(&super::read_text(path)?, &path.display().to_string())?;
-                state.recommender = Arc::new(medic_server::RecommendService::new(spaces));
+        let medic = match args.target.connect()? {
+            Connected::Local(local) => {
+                let mut local = local.with_actor("medic run");
+                let service = local.service_mut();
+                service.shadow.store(args.shadow, Ordering::SeqCst);
+                if args.spaces.is_some() {
+                    service.set_spaces(super::load_spaces(args.spaces.as_deref())?);
+                }
+                Connected::Local(local)
             }
-        }
-        Box::new(Medic::new(
-            target,
-            local,
+            server => server,
+        };
+        Box::new(MedicRemediator::new(
+            medic.into_medic(),
             args.rules.load()?,
             Prices::default(),
         ))
@@ -94,21 +83,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         run_dir.display()
     );
     let scheduler = Scheduler::new(runner, remediator, ThreadSleeper, clock);
-    let mut report = scheduler.run(&workflow, &run_dir, progress)?;
-    // The process runner measures time, not money: price each attempt from its configuration and wall time.
-    let prices = Prices::default();
-    for job in &mut report.jobs {
-        for attempt in &mut job.attempts {
-            if attempt.cost.is_none() {
-                attempt.cost = Some(prices.cost(&attempt.conf, attempt.runtime_s));
-            }
+    let mut report = scheduler.run(&workflow, &run_dir, |event| {
+        let mut line = String::new();
+        if medic_print::event(&mut line, event).is_ok() {
+            eprint!("{line}");
         }
-    }
+    })?;
+    report.price_unpriced(&Prices::default());
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_summary(&mut out, &report)?;
+        super::print_text(&mut out, |text| {
+            medic_print::workflow_summary(text, &report)
+        })?;
     }
     Ok(if report.succeeded() {
         ExitCode::SUCCESS
@@ -118,167 +106,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The runner for `workflow`: Spark applications are submitted by a [`SparkRunner`] (which runs the other jobs'
-/// commands as they are), found before anything runs so that a missing Spark stops the run with the command that
-/// installs one; a workflow of commands only needs a [`ProcessRunner`].
+/// commands as they are); a workflow of commands only needs a [`ProcessRunner`].
 fn runner_for(workflow: &Workflow) -> anyhow::Result<Box<dyn JobRunner>> {
-    if workflow.jobs.iter().all(|job| job.spark.is_none()) {
+    let Some(install) = SparkInstall::for_workflow(workflow)? else {
         return Ok(Box::new(ProcessRunner));
-    }
-    let home = std::env::var_os("MEDIC_SPARK_HOME")
-        .filter(|home| !home.is_empty())
-        .map(PathBuf::from);
-    let current = std::env::current_dir().unwrap_or_default();
-    let mut search: Vec<&std::path::Path> = workflow
-        .jobs
-        .iter()
-        .map(|job| job.working_dir.as_path())
-        .collect();
-    search.push(&current);
-    let install =
-        SparkInstall::locate(home.as_deref(), &search, std::env::var_os("PATH").as_ref())?;
+    };
     eprintln!(
         "medic: Spark applications go to {} ({})",
         install.spark_submit.display(),
         install.found_by
     );
     Ok(Box::new(SparkRunner::new(install, Prices::default())))
-}
-
-/// The live display: one line per event on stderr.
-fn progress(event: Event) {
-    match event {
-        Event::AttemptStarted {
-            job,
-            attempt,
-            applied_patches,
-            ..
-        } => {
-            let patches = if applied_patches.is_empty() {
-                String::new()
-            } else {
-                format!(" with patches {}", applied_patches.join(", "))
-            };
-            eprintln!("▶ {job}: attempt {attempt}{patches}");
-        }
-        Event::AttemptFinished {
-            job,
-            attempt,
-            succeeded,
-            exit_code,
-            timed_out,
-            runtime_s,
-        } => {
-            let how = if succeeded {
-                "succeeded".to_owned()
-            } else if timed_out {
-                "timed out".to_owned()
-            } else {
-                format!(
-                    "failed (exit {})",
-                    exit_code.map_or("-".to_owned(), |c| c.to_string())
-                )
-            };
-            eprintln!("  {job}: attempt {attempt} {how} in {runtime_s:.1} s");
-        }
-        Event::Decided {
-            job,
-            decision,
-            reason,
-            category,
-            config_changes,
-            ..
-        } => {
-            if decision.as_str() == "succeeded" {
-                return;
-            }
-            let category = category.map_or("?".to_owned(), |c| c.to_string());
-            let changes: Vec<String> = config_changes
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("(unset)")))
-                .collect();
-            let changes = if changes.is_empty() {
-                String::new()
-            } else {
-                format!(" [{}]", changes.join(", "))
-            };
-            eprintln!(
-                "  {job}: {category} → {}{changes}: {reason}",
-                decision.as_str()
-            );
-        }
-        Event::Backoff { job, delay, .. } => {
-            eprintln!(
-                "  {job}: waiting {:.0} s before the next attempt",
-                delay.as_secs_f64()
-            );
-        }
-        Event::JobSkipped { job, because } => {
-            eprintln!("⏭ {job}: skipped ({} did not succeed)", because.join(", "));
-        }
-        Event::Warning { message, .. } => eprintln!("  warning: {message}"),
-        _ => {}
-    }
-}
-
-fn print_summary(out: &mut impl Write, report: &WorkflowReport) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "{:<24} {:<10} {:>8} {:>9}  what medic did",
-        "job", "status", "attempts", "cost"
-    )?;
-    let mut total = 0.0;
-    for job in &report.jobs {
-        let cost = job
-            .attempts
-            .iter()
-            .filter_map(|a| a.cost)
-            .fold(0.0, |sum, c| sum + c);
-        total += cost;
-        let did: Vec<String> = job
-            .attempts
-            .iter()
-            .filter(|a| a.decision.as_str() != "succeeded")
-            .map(|a| {
-                let category = a.category.map_or("?".to_owned(), |c| c.to_string());
-                let changes: Vec<String> = a
-                    .config_changes
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("(unset)")))
-                    .collect();
-                if changes.is_empty() {
-                    format!("{category}: {}", a.decision.as_str())
-                } else {
-                    format!(
-                        "{category}: {} with {}",
-                        a.decision.as_str(),
-                        changes.join(" ")
-                    )
-                }
-            })
-            .collect();
-        writeln!(
-            out,
-            "{:<24} {:<10} {:>8} {:>9}  {}",
-            job.name,
-            job.status.as_str(),
-            job.attempts.len(),
-            format!("${cost:.4}"),
-            if did.is_empty() {
-                "-".to_owned()
-            } else {
-                did.join("; ")
-            }
-        )?;
-    }
-    let failed = report
-        .jobs
-        .iter()
-        .filter(|j| j.status != JobStatus::Succeeded)
-        .count();
-    writeln!(
-        out,
-        "{} job(s), {failed} not succeeded, total cost ${total:.4}",
-        report.jobs.len()
-    )?;
-    Ok(())
 }

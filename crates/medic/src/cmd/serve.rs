@@ -1,4 +1,4 @@
-//! `medic serve`: the ConfigService over HTTP.
+//! `medic serve`: medic's whole API over HTTP (remediation, recommendations, classification, the ConfigService).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -81,39 +81,6 @@ fn parse_period(text: &str) -> Result<std::time::Duration, String> {
     }
 }
 
-/// Right-sizes the store every `period`, from one period after the start; each round is logged, a failed round
-/// too, and the next one comes anyway.
-fn schedule_rightsizing(
-    store: Store,
-    policy: medic_rightsize::RightsizePolicy,
-    period: std::time::Duration,
-) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-        loop {
-            ticks.tick().await;
-            let round = async {
-                let prices = medic_core::history::Prices::default();
-                let mut report = medic_rightsize::plan(&store, &policy, &prices).await?;
-                medic_rightsize::apply(&store, &mut report, &policy).await?;
-                Ok::<_, medic_rightsize::Error>(report)
-            };
-            match round.await {
-                Ok(report) => {
-                    let count = |action| report.jobs.iter().filter(|j| j.action == action).count();
-                    tracing::info!(
-                        resized = count(medic_rightsize::Action::Resize),
-                        revoked = count(medic_rightsize::Action::Revoke),
-                        saving_per_month = report.total_saving_per_month,
-                        "right-sizing round done"
-                    );
-                }
-                Err(error) => tracing::error!(%error, "right-sizing round failed"),
-            }
-        }
-    });
-}
-
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut tokens = Tokens::new();
     if let Some(path) = &args.tokens {
@@ -127,31 +94,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     super::runtime()?.block_on(async {
         let store = Store::open(&args.db, Arc::new(SystemClock))
             .await
-            .with_context(|| format!("cannot open the store {}", redact(&args.db)))?;
+            .with_context(|| {
+                format!(
+                    "cannot open the store {}",
+                    medic_store::redact_url(&args.db)
+                )
+            })?;
         if tokens.is_empty() {
             tracing::warn!(
                 "no tokens configured (--tokens FILE or MEDIC_ADMIN_TOKEN): the API is read-only"
             );
         }
         let token_count = tokens.len();
-        let mut state = AppState::new(store, tokens, Arc::new(SystemClock));
-        state.body_limit = args.max_body_bytes;
-        state.rules = Arc::new(args.rules.load()?);
-        state.roles = medic_server::Roles::new(&args.roles, args.recommend_url.clone())
+        let roles = medic_server::Roles::new(&args.roles, args.recommend_url.clone())
             .map_err(|reason| anyhow::anyhow!("--roles: {reason}"))?;
-        if let Some(path) = &args.spaces {
-            let spaces = medic_recommend::SearchSpaces::from_yaml(
-                &super::read_text(path)?,
-                &path.display().to_string(),
-            )?;
-            state.recommender = Arc::new(medic_server::RecommendService::new(spaces));
+        let mut state = AppState::new(store, tokens);
+        state.body_limit = args.max_body_bytes;
+        state.service.rules = Arc::new(args.rules.load()?);
+        if args.spaces.is_some() {
+            state
+                .service
+                .set_spaces(super::load_spaces(args.spaces.as_deref())?);
         }
+        // After the spaces: a server that does not recommend itself asks the one at --recommend-url.
+        let state = state.with_roles(roles);
         state
+            .service
             .shadow
             .store(args.shadow, std::sync::atomic::Ordering::SeqCst);
         if let Some(period) = args.rightsize_every {
             let policy = super::rightsize::load_policy(args.rightsize_policy.as_deref())?;
-            schedule_rightsizing(state.store.clone(), policy, period);
+            medic_rightsize::schedule(state.service.store.clone(), policy, period);
         }
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -165,49 +138,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .collect();
         eprintln!(
             "medic: listening on http://{address} (store: {}, {token_count} token(s), roles: {})",
-            state.store.backend_name(),
+            state.service.store.backend_name(),
             roles.join(",")
         );
-        medic_server::serve(listener, state, shutdown_signal()).await?;
+        medic_server::serve(listener, state, medic_server::shutdown_signal()).await?;
         eprintln!("medic: stopped");
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// Completes on Ctrl-C or SIGTERM; the server then finishes the requests in flight.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = interrupt => {},
-            _ = terminate.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
-}
-
-/// The URL without a password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
 }
 
 #[cfg(test)]

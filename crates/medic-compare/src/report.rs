@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
 use medic_sim::FleetSpec;
+use plotters::prelude::*;
 
-use super::plots;
-use super::simulate::Comparison;
+use crate::Comparison;
+use crate::error::{Error, Result};
 
 /// Writes `report.md` and its plots into `dir`; returns the page's path.
 pub fn write(
@@ -18,7 +18,7 @@ pub fn write(
     order: &[&str],
     spec: &FleetSpec,
     took: Duration,
-) -> anyhow::Result<PathBuf> {
+) -> Result<PathBuf> {
     let policies: Vec<(&str, &medic_sim::PolicyStats)> = order
         .iter()
         .filter_map(|name| comparison.policies.get(*name).map(|s| (*name, s)))
@@ -29,14 +29,14 @@ pub fn write(
             .map(|(name, stats)| ((*name).to_owned(), pick(stats)))
             .collect()
     };
-    plots::bars(
+    bars(
         &dir.join("fix-rate.svg"),
         "memory failures fixed on the first retry",
         "share of memory failures",
         &series(|s| s.memory_fixed_first_retry),
         |v| format!("{:.0}%", 100.0 * v),
     )?;
-    plots::bars(
+    bars(
         &dir.join("failure-cost.svg"),
         "cost of failures (failed attempts + extra cost of retries)",
         "dollars",
@@ -45,7 +45,7 @@ pub fn write(
     )?;
     let calibration = comparison.model.calibration();
     if let Some(metrics) = calibration {
-        plots::reliability(&dir.join("calibration.svg"), metrics)?;
+        medic_training::plots::reliability(&dir.join("calibration.svg"), metrics)?;
     }
 
     let fleet = &comparison.fleet;
@@ -189,6 +189,80 @@ pub fn write(
         let _ = writeln!(page, "- {note}");
     }
     let path = dir.join("report.md");
-    std::fs::write(&path, page).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, page).map_err(|error| Error::Io {
+        what: format!("cannot write {}", path.display()),
+        error,
+    })?;
     Ok(path)
+}
+
+/// A bar chart of the demo report: one bar per named value, with the value written above it (`format` turns a value into its label).
+fn bars(
+    path: &Path,
+    caption: &str,
+    y_desc: &str,
+    items: &[(String, f64)],
+    format: impl Fn(f64) -> String,
+) -> Result<()> {
+    let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_error(path))?;
+    let top = items
+        .iter()
+        .map(|(_, v)| *v)
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max)
+        .max(1e-9)
+        * 1.15;
+    let n = items.len().max(1) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(caption, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..n, 0.0..top)
+        .map_err(plot_error(path))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(items.len() * 2 + 1)
+        .x_label_formatter(&|x| {
+            let slot = x - x.floor();
+            if (slot - 0.5).abs() < 1e-6 {
+                items
+                    .get(x.floor() as usize)
+                    .map_or(String::new(), |(name, _)| name.clone())
+            } else {
+                String::new()
+            }
+        })
+        .y_desc(y_desc)
+        .draw()
+        .map_err(plot_error(path))?;
+    let palette = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
+    for (i, (_, value)) in items.iter().enumerate() {
+        let x = i as f64;
+        let color = palette[i % palette.len()];
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x + 0.15, 0.0), (x + 0.85, *value)],
+                color.mix(0.7).filled(),
+            )))
+            .map_err(plot_error(path))?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format(*value),
+                (x + 0.3, *value + top * 0.02),
+                ("sans-serif", 14),
+            )))
+            .map_err(plot_error(path))?;
+    }
+    root.present().map_err(plot_error(path))
+}
+
+/// A plotters error as this crate's, naming the file.
+fn plot_error<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
+    move |error| Error::Plot {
+        path: path.to_path_buf(),
+        message: format!("cannot draw {}: {error}", path.display()),
+    }
 }

@@ -1,14 +1,15 @@
 //! The rules of the remediation flow that need no I/O: the [`RemediationPolicy`] and its guard-rails, which of a
 //! job's patches are medic's own, and the body of the patch that carries a recommendation.
 //!
-//! `routes::remediate` runs the flow (classify, guard, recommend, store, decide) with these; keeping them here,
+//! [`crate::remediate`] runs the flow (classify, guard, recommend, store, decide) with these; keeping them here,
 //! as plain functions of the job's patches and the time, lets them be tested without a store.
 
 use std::collections::BTreeMap;
 
+use medic_api::Guard;
 use medic_core::history::Prices;
 use medic_core::patch::{Lifetime, Patch, PatchStatus, Scope};
-use medic_recommend::Change;
+use medic_core::recommendation::Change;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -16,7 +17,7 @@ use time::OffsetDateTime;
 /// caller's token, so only the remediation flow writes this name (unless a token is named `medic`).
 pub const MEDIC: &str = "medic";
 
-/// The guard-rails of `/v1/remediate`: limits a careful operator sets so that medic never retries a job without
+/// The guard-rails of the remediation flow: limits a careful operator sets so that medic never retries a job without
 /// end. The largest container a cluster allows is not here: the recommender's search spaces enforce it.
 ///
 /// Read from YAML or JSON by the binary (every field has a default; unknown fields are refused).
@@ -32,8 +33,8 @@ pub struct RemediationPolicy {
     /// A job that has failed with this many of medic's recommendations since its last success gets no further
     /// one (guard `loop`): its failures are not a memory setting away from success. Default 2.
     pub max_recommendations_without_success: u32,
-    /// What resources cost, to price a failed attempt from its configuration and `runtime_s` when the request
-    /// gives no `failed_cost` (the recommender compares a retry's cost with it).
+    /// What resources cost, to price a failed attempt from its configuration and `runtime_seconds` when the request
+    /// gives no `cost_dollars` (the recommender compares a retry's cost with it).
     pub prices: Prices,
 }
 
@@ -44,29 +45,6 @@ impl Default for RemediationPolicy {
             max_retries_per_job_per_day: 10,
             max_recommendations_without_success: 2,
             prices: Prices::default(),
-        }
-    }
-}
-
-/// The guard-rail that stopped a retry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Guard {
-    /// The run has used its attempts.
-    Attempts,
-    /// medic has retried the job as often as a day allows.
-    DailyCap,
-    /// The job keeps failing with medic's configurations.
-    Loop,
-}
-
-impl Guard {
-    /// The name used in JSON and in metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Guard::Attempts => "attempts",
-            Guard::DailyCap => "daily_cap",
-            Guard::Loop => "loop",
         }
     }
 }

@@ -1,0 +1,101 @@
+//! The policy comparison, as `medic simulate` and `medic demo` print it.
+
+use std::fmt;
+
+use medic_compare::Comparison;
+
+/// One row per policy of `order`, then medic against blind retry, right-sizing and the model.
+pub fn comparison(
+    out: &mut impl fmt::Write,
+    comparison: &Comparison,
+    order: &[&str],
+) -> fmt::Result {
+    let fleet = &comparison.fleet;
+    writeln!(
+        out,
+        "{} jobs, {} days compared after {} days of history ({} retry records), seed {}",
+        fleet.jobs, fleet.days, fleet.history_days, fleet.history_records, fleet.seed
+    )?;
+    writeln!(
+        out,
+        "{:<18} {:>9} {:>9} {:>10} {:>9} {:>12} {:>8} {:>7} {:>9} {:>9}",
+        "policy",
+        "failures",
+        "memory",
+        "mem fixed",
+        "all",
+        "failure $",
+        "retries",
+        "wasted",
+        "disabled",
+        "wrongly"
+    )?;
+    writeln!(
+        out,
+        "{:<18} {:>9} {:>9} {:>10} {:>9} {:>12} {:>8} {:>7} {:>9} {:>9}",
+        "", "", "failures", "1st retry", "fixed", "", "", "", "ok", "disabled"
+    )?;
+    for name in order {
+        let Some(s) = comparison.policies.get(*name) else {
+            continue;
+        };
+        writeln!(
+            out,
+            "{:<18} {:>9} {:>9} {:>9.1}% {:>8.1}% {:>12.2} {:>8} {:>7} {:>9} {:>9}",
+            name,
+            s.failures,
+            s.memory_failures,
+            100.0 * s.memory_fixed_first_retry,
+            100.0 * s.failures_fixed,
+            s.failure_cost,
+            s.retries,
+            s.wasted_retries,
+            s.retries_correctly_disabled,
+            s.retries_wrongly_disabled
+        )?;
+    }
+    if let (Some(medic), Some(blind)) = (
+        comparison.policies.get("medic"),
+        comparison.policies.get("blind_retry"),
+    ) && blind.failure_cost > 0.0
+    {
+        writeln!(
+            out,
+            "medic's failure cost is {:.0}% of blind retry's",
+            100.0 * medic.failure_cost / blind.failure_cost
+        )?;
+    }
+    if let Some(r) = &comparison.rightsizing {
+        let s = &r.summary;
+        writeln!(
+            out,
+            "right-sizing (medic_rightsizing against medic, last {} days): requested/used executor memory {:.2}x -> {:.2}x, \
+             memory failure rate {:.2}% -> {:.2}%, compute cost {:.1}% lower; {} right-size patches, {} revoked; \
+             {:.0}% of successful runs carried a right-size, at {:.2}x",
+            r.days_measured,
+            s.requested_over_used_before,
+            s.requested_over_used_after,
+            100.0 * s.memory_failure_rate_before,
+            100.0 * s.memory_failure_rate_after,
+            100.0 * s.cost_saved_fraction,
+            r.patches_stored,
+            r.patches_revoked,
+            100.0 * s.right_sized_share_after,
+            s.requested_over_used_right_sized
+        )?;
+    }
+    let model = &comparison.model;
+    writeln!(
+        out,
+        "model: {} training(s), {} promoted{}",
+        model.trainings,
+        model.promoted,
+        model
+            .last_promoted
+            .as_ref()
+            .and_then(|m| m.get("auc"))
+            .and_then(serde_json::Value::as_f64)
+            .map_or(String::new(), |auc| format!(", last promoted AUC {auc:.3}"))
+    )?;
+    Ok(())
+}

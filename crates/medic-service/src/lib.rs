@@ -1,0 +1,80 @@
+//! medic's operations without HTTP, over one store: what `medic serve` answers and what `medic run --db`,
+//! `medic recommend --db` and the simulator call in process, so that every front end decides alike.
+//!
+//! * [`Service`] holds what the operations share: the store, the rule packs, the recommender, the remediation
+//!   policy and the shadow switch.
+//!   - [`Service::remediate`] (`remediate.rs`) is the remediation flow, medic's core: classify, guard-rails,
+//!     recommend, then one store transaction (revoke a right-size after a memory failure, store the patch,
+//!     supersede the older one), then decide. An error before the write leaves nothing changed.
+//!   - [`Service::recommend`] asks the [`Recommend`]er, by default the [`PromotedModelRecommender`] (the search
+//!     spaces and the model the store has promoted); a server that leaves recommendations to another process puts
+//!     its own [`Recommend`] in.
+//!   - `config.rs`: the ConfigService's operations (resolve, report a run, history, attempts, patches) and the
+//!     mode, with the checks every front end must make.
+//! * `guards.rs`: the [`RemediationPolicy`] and the guard-rails, as plain functions of a job's patches.
+//! * [`LocalMedic`] is [`medic_api::Medic`] in this process: a [`Service`] and the runtime that drives it.
+//!
+//! The types of requests and answers are `medic-api`'s, the HTTP server's too. Errors are this crate's
+//! [`Error`]; the server turns them into status codes, [`LocalMedic`] into [`medic_api::MedicError`].
+
+mod config;
+mod error;
+mod failure;
+pub mod guards;
+mod local;
+mod recommend;
+mod remediate;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use medic_recommend::SearchSpaces;
+use medic_rules::RuleSet;
+use medic_store::Store;
+
+pub use error::{Error, Result};
+pub use guards::{MEDIC, RemediationPolicy};
+pub use local::LocalMedic;
+pub use recommend::{BoxFuture, MAX_DEADLINE_MS, PromotedModelRecommender, Recommend};
+
+/// What medic's operations share. Cloning is cheap and shares the shadow switch, the rules and the recommender.
+#[derive(Clone, Debug)]
+pub struct Service {
+    /// Where patches, attempts, the history and the model registry live; its clock is the service's.
+    pub store: Store,
+    /// The rule packs that classify logs sent with a request.
+    pub rules: Arc<RuleSet>,
+    /// Who recommends the retry's configuration.
+    pub recommender: Arc<dyn Recommend>,
+    /// The guard-rails of the remediation flow (defaults: 4 attempts, 10 patches per job a day, 2
+    /// recommendations without a success).
+    pub policy: RemediationPolicy,
+    /// Shadow mode, the kill switch: the remediation flow stores nothing and answers as the scheduler would
+    /// without medic. Off by default. Shared by every clone.
+    pub shadow: Arc<AtomicBool>,
+}
+
+impl Service {
+    /// A service over `store` with the built-in rule pack, the built-in search spaces and the promoted model, the
+    /// default policy, and shadow mode off.
+    pub fn new(store: Store) -> Self {
+        Service {
+            rules: Arc::new(
+                RuleSet::builtin()
+                    .expect("the built-in rule pack compiles (medic-rules' tests check it)"),
+            ),
+            recommender: Arc::new(PromotedModelRecommender::new(
+                store.clone(),
+                SearchSpaces::built_in(),
+            )),
+            policy: RemediationPolicy::default(),
+            shadow: Arc::new(AtomicBool::new(false)),
+            store,
+        }
+    }
+
+    /// Recommends over `spaces` from now on, with the promoted model.
+    pub fn set_spaces(&mut self, spaces: SearchSpaces) {
+        self.recommender = Arc::new(PromotedModelRecommender::new(self.store.clone(), spaces));
+    }
+}

@@ -1,0 +1,364 @@
+//! The remediation flow for one failed attempt (Pensive's orchestration): classify the failure, check the
+//! guard-rails, ask the recommender when a configuration can fix it, and decide; then, in one store transaction,
+//! revoke the job's right-size after a memory failure, store the recommendation as a patch scoped to the job and
+//! supersede medic's older patch for the job.
+//!
+//! Everything that can fail before the write (the recommender, above all) fails before anything is stored, and the
+//! write is all or nothing: an error leaves the job's patches as they were. The scheduler calls this after every
+//! failed attempt; the next attempt gets the patch through resolution, the one place configuration comes from, and
+//! consumes it by reporting its run once it succeeds. In shadow mode the same computation runs and nothing is
+//! stored: the answer is what the scheduler would do without medic, and the reason says what medic would have done.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+
+use medic_api::{Guard, RemediateRequest, Remediation};
+use medic_core::patch::{Lifetime, Patch, PatchBody, PatchStatus, Provenance, Scope};
+use medic_core::recommendation::{Change, FailedRun, Recommendation};
+use medic_core::{Category, Classification, JobIdentity};
+use medic_recommend::Options;
+use medic_store::{NewPatch, PatchFilter, PatchWrite, PatchesWritten, Revocation, StoreError};
+
+use crate::Service;
+use crate::error::{Error, Result};
+use crate::failure::FailureGiven;
+use crate::guards::{self, GuardInput, MEDIC};
+
+/// What medic itself decides, before shadow mode has its say.
+struct Plan {
+    retry: bool,
+    reason: String,
+    guard: Option<Guard>,
+    recommendation: Option<Recommendation>,
+}
+
+impl Service {
+    /// The remediation flow for the failed attempt of `request`, storing as `actor` (the name audited with the
+    /// patches it writes).
+    pub async fn remediate(&self, request: RemediateRequest, actor: &str) -> Result<Remediation> {
+        let failure = FailureGiven {
+            job: &request.job,
+            classification: request.classification.as_ref(),
+            category: request.category,
+            rule: request.rule.as_deref(),
+            logs: &request.logs,
+        };
+        let problems = problems(&request, &failure);
+        if !problems.is_empty() {
+            return Err(Error::Invalid {
+                code: "invalid_request",
+                what: "request",
+                problems,
+            });
+        }
+        // Read once: the whole answer follows one mode even if it is switched meanwhile.
+        let shadow = self.shadow.load(Ordering::SeqCst);
+        let classification = failure.classify(&self.rules);
+        let category = classification.category;
+        let recommends = category.is_memory_config() || category == Category::Unclassified;
+
+        // Guards only matter when something would be retried: a failure that is neither recommended for nor
+        // restartable is not, and costs no store read. One read of the job's patches serves the guards and the
+        // right-size revocation (a memory failure is always recommended for).
+        let may_retry = recommends || classification.restartable;
+        let job_patches = if may_retry {
+            self.store
+                .list_patches(&PatchFilter {
+                    job: Some(request.job.id.clone()),
+                    status: None,
+                })
+                .await?
+        } else {
+            Vec::new()
+        };
+        let medics_patches: Vec<Patch> = job_patches
+            .iter()
+            .filter(|patch| guards::is_medics(patch, &request.job.id))
+            .cloned()
+            .collect();
+        let guard = may_retry
+            .then(|| {
+                guards::check_guards(
+                    &self.policy,
+                    GuardInput {
+                        attempt: request.attempt,
+                        max_attempts: request.max_attempts,
+                        recommends,
+                        medics_patches: &medics_patches,
+                        now: self.store.clock().now(),
+                    },
+                )
+            })
+            .flatten();
+
+        let plan = match guard {
+            Some((guard, why)) => Plan {
+                retry: false,
+                reason: format!("{why} (guard `{}`): do not retry", guard.as_str()),
+                guard: Some(guard),
+                recommendation: None,
+            },
+            None if recommends => {
+                let failed_cost = request.cost_dollars.or_else(|| {
+                    request
+                        .runtime_seconds
+                        .map(|runtime| self.policy.prices.cost(&request.config, runtime))
+                });
+                let run = FailedRun {
+                    job: request.job.clone(),
+                    config: request.config.clone(),
+                    category,
+                    rule: classification.rule.clone(),
+                    restartable: Some(classification.restartable),
+                    input_bytes: request.input_bytes,
+                    plan_operators: request.plan_operators.clone(),
+                    cost_dollars: failed_cost,
+                };
+                // Before anything is written: a recommender that fails leaves the job's patches as they were.
+                let recommendation = self.recommender.recommend(run, Options::default()).await?;
+                Plan {
+                    retry: recommendation.retry,
+                    reason: recommendation.reason.clone(),
+                    guard: None,
+                    recommendation: Some(recommendation),
+                }
+            }
+            None => Plan {
+                retry: classification.restartable,
+                reason: format!(
+                    "{} is not a configuration problem: {}",
+                    describe(&classification),
+                    if classification.restartable {
+                        "its rule says a plain retry can help, so retry with the configuration unchanged"
+                    } else {
+                        "no Spark setting fixes it and its rule says a retry does not help"
+                    }
+                ),
+                guard: None,
+                recommendation: None,
+            },
+        };
+        let changes = plan
+            .recommendation
+            .as_ref()
+            .filter(|recommendation| plan.retry && !recommendation.changes.is_empty())
+            .map(|recommendation| &recommendation.changes);
+
+        if shadow {
+            let would_change = changes.cloned();
+            return Ok(shadow_answer(classification, plan, would_change));
+        }
+
+        // A memory failure of a right-sized job ends its right-size: the next attempt starts again from the job's
+        // own configuration (plus the recommendation), and right-sizing leaves the job alone while the failure is
+        // in its window.
+        let revoke = if category.is_memory_config() {
+            let why = format!(
+                "{} after right-sizing: the job goes back to its own configuration",
+                describe(&classification)
+            );
+            job_patches
+                .iter()
+                .filter(|patch| patch.is_rightsize() && patch.status == PatchStatus::Active)
+                .map(|patch| Revocation {
+                    id: patch.id.clone(),
+                    version: patch.version,
+                    reason: why.clone(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let create = match (changes, &plan.recommendation) {
+            (Some(changes), Some(recommendation)) => {
+                let active: Vec<&Patch> = medics_patches
+                    .iter()
+                    .filter(|patch| patch.status == PatchStatus::Active)
+                    .collect();
+                Some(new_patch(
+                    &request.job,
+                    &classification,
+                    recommendation,
+                    guards::patch_body(&active, changes),
+                ))
+            }
+            _ => None,
+        };
+        let written = if revoke.is_empty() && create.is_none() {
+            PatchesWritten::default()
+        } else {
+            self.store
+                .write_patches(
+                    PatchWrite {
+                        revoke,
+                        create,
+                        // medic's patches for the job do not stack: the new one carries what they set.
+                        supersede_same_origin: true,
+                    },
+                    actor,
+                )
+                .await
+                .map_err(|error| match error {
+                    // The request was valid and medic built the patch: a patch the store refuses is medic's fault.
+                    invalid @ StoreError::Invalid { .. } => {
+                        Error::Internal(format!("medic built a patch the store refuses: {invalid}"))
+                    }
+                    other => other.into(),
+                })?
+        };
+
+        let (retry, mut reason, patch_id) = match (&written.created, changes) {
+            (Some(stored), Some(changes)) => {
+                let mut reason = format!(
+                    "retry with patch {} ({}): {}",
+                    stored.id,
+                    list_changes(changes),
+                    plan.reason
+                );
+                if !written.superseded.is_empty() {
+                    reason.push_str(&format!(
+                        "; it supersedes {}",
+                        written.superseded.join(", ")
+                    ));
+                }
+                (true, reason, Some(stored.id.clone()))
+            }
+            _ => (plan.retry, plan.reason, None),
+        };
+        if !written.revoked.is_empty() {
+            reason.push_str(&format!(
+                "; right-size {} revoked after this memory failure",
+                written.revoked.join(", ")
+            ));
+        }
+        Ok(Remediation {
+            retry,
+            reason,
+            classification,
+            recommendation: plan.recommendation,
+            patch_id,
+            shadow: false,
+            guard: plan.guard,
+            revoked: written.revoked,
+        })
+    }
+}
+
+/// The answer in shadow mode: retry as the classification says, as the scheduler decides without medic, and say
+/// what medic would have done.
+fn shadow_answer(
+    classification: Classification,
+    plan: Plan,
+    changes: Option<BTreeMap<String, Change>>,
+) -> Remediation {
+    let would = match (plan.retry, &changes) {
+        (false, _) => format!("medic would not have retried: {}", plan.reason),
+        (true, Some(changes)) => format!(
+            "medic would have retried with a patch setting {}: {}",
+            list_changes(changes),
+            plan.reason
+        ),
+        (true, None) => format!(
+            "medic would have retried with the configuration unchanged: {}",
+            plan.reason
+        ),
+    };
+    let retry = classification.restartable;
+    let reason = format!(
+        "shadow mode: {} because the classification says the failure is {}restartable, as the scheduler \
+         decides without medic; nothing was stored. {would}",
+        if retry { "retry" } else { "do not retry" },
+        if retry { "" } else { "not " },
+    );
+    Remediation {
+        retry,
+        reason,
+        classification,
+        recommendation: plan.recommendation,
+        patch_id: None,
+        shadow: true,
+        guard: plan.guard,
+        revoked: Vec::new(),
+    }
+}
+
+/// The until-success patch scoped to the job that carries a recommendation, created by medic.
+fn new_patch(
+    job: &JobIdentity,
+    classification: &Classification,
+    recommendation: &Recommendation,
+    body: serde_json::Map<String, serde_json::Value>,
+) -> NewPatch {
+    let decided_by = match (&recommendation.model_version, &recommendation.heuristic) {
+        (Some(version), _) => format!("model {version}, optimizer {}", recommendation.optimizer),
+        (None, Some(heuristic)) => format!("heuristic {heuristic}"),
+        (None, None) => recommendation.optimizer.clone(),
+    };
+    NewPatch {
+        scope: Scope::job(job.id.clone()),
+        patch: PatchBody::MergePatch(body),
+        lifetime: Lifetime::UntilSuccess,
+        provenance: Provenance {
+            created_by: Some(MEDIC.to_owned()),
+            rule: classification.rule.clone(),
+            classification: Some(classification.category.as_str().to_owned()),
+            recommendation_id: None,
+            model_version: recommendation.model_version.clone(),
+            reason: Some(format!(
+                "medic's recommender ({decided_by}): {}",
+                recommendation.reason
+            )),
+            rightsize: None,
+        },
+        expires_at: None,
+    }
+}
+
+/// Every problem of a request, so that one answer lists them all.
+fn problems(request: &RemediateRequest, failure: &FailureGiven<'_>) -> Vec<String> {
+    let mut problems: Vec<String> = failure.problem().into_iter().collect();
+    // The patch would be scoped to the job: a job id that cannot be a scope is refused now, not after the work.
+    problems.extend(
+        Scope::job(request.job.id.clone())
+            .validate()
+            .into_iter()
+            .map(|problem| problem.replace("scope `job`", "the job id")),
+    );
+    if request.attempt == 0 {
+        problems.push("`attempt` counts from 1 (the first attempt is 1)".to_owned());
+    }
+    if request.max_attempts == Some(0) {
+        problems.push("`max_attempts` is 0: a run has at least one attempt".to_owned());
+    }
+    for (name, value) in [
+        ("cost_dollars", request.cost_dollars),
+        ("runtime_seconds", request.runtime_seconds),
+    ] {
+        if let Some(value) = value
+            && !(value.is_finite() && value >= 0.0)
+        {
+            problems.push(format!("`{name}` is {value}, expected a number ≥ 0"));
+        }
+    }
+    problems
+}
+
+/// `executor_oom (rule spark-out-of-memory-error)`.
+fn describe(classification: &Classification) -> String {
+    match &classification.rule {
+        Some(rule) => format!("{} (rule {rule})", classification.category),
+        None => classification.category.to_string(),
+    }
+}
+
+/// `spark.executor.memory=6144m, spark.x removed`.
+fn list_changes(changes: &BTreeMap<String, Change>) -> String {
+    changes
+        .iter()
+        .map(|(key, change)| match &change.to {
+            Some(value) => format!("{key}={value}"),
+            None => format!("{key} removed"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

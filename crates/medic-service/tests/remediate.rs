@@ -1,0 +1,248 @@
+//! The remediation flow over a real store, on SQLite and on the PostgreSQL server: what it writes, and that a
+//! failure before the write (the recommender's) leaves the job's patches and the audit trail as they were.
+
+use std::sync::Arc;
+
+use medic_api::RemediateRequest;
+use medic_core::clock::ManualClock;
+use medic_core::patch::{Lifetime, PatchBody, PatchStatus, Provenance, Scope};
+use medic_core::recommendation::{FailedRun, Recommendation};
+use medic_core::sizing::{RightsizeEvidence, SizedSetting};
+use medic_core::{Category, JobIdentity, SparkConf};
+use medic_recommend::Options;
+use medic_service::{BoxFuture, Error, MEDIC, Recommend, Service};
+use medic_store::testing::{TestBackend, TestDatabase};
+use medic_store::{NewPatch, PatchFilter, Store};
+use time::macros::datetime;
+
+const JOB: &str = "nightly.rollup";
+
+/// A recommender that always fails, as a crashed model or an unreachable remote one would.
+#[derive(Debug)]
+struct FailingRecommender;
+
+impl Recommend for FailingRecommender {
+    fn recommend(
+        &self,
+        _run: FailedRun,
+        _options: Options,
+    ) -> BoxFuture<'_, medic_service::Result<Recommendation>> {
+        Box::pin(async { Err(Error::Internal("the model crashed".to_owned())) })
+    }
+}
+
+async fn service(backend: TestBackend) -> (Service, TestDatabase) {
+    let database = TestDatabase::create(backend).await;
+    let clock = Arc::new(ManualClock::new(datetime!(2026-11-22 10:00 UTC)));
+    let store = Store::open(database.url(), clock)
+        .await
+        .expect("store opens");
+    (Service::new(store), database)
+}
+
+fn conf(pairs: &[(&str, &str)]) -> SparkConf {
+    let mut conf = SparkConf::new();
+    for (key, value) in pairs {
+        conf.set(*key, *value);
+    }
+    conf
+}
+
+/// The job's right-size (a persistent patch with evidence) and an older patch of medic's, as the store would have
+/// them before the job's next memory failure.
+async fn right_sized_job(store: &Store) -> (String, String) {
+    let evidence = RightsizeEvidence {
+        estimator: "autopilot".to_owned(),
+        window_days: 14,
+        runs: 5,
+        settings: vec![SizedSetting {
+            key: "spark.executor.memory".to_owned(),
+            original_bytes: 8 << 30,
+            requested_bytes: 8 << 30,
+            used_bytes: 2 << 30,
+            estimate_bytes: 3 << 30,
+            recommended_bytes: 4 << 30,
+        }],
+        saving_per_month: 1.0,
+    };
+    let merge = |key: &str, value: &str| {
+        PatchBody::MergePatch(serde_json::Map::from_iter([(
+            key.to_owned(),
+            serde_json::Value::String(value.to_owned()),
+        )]))
+    };
+    let rightsize = store
+        .create_patch(
+            NewPatch {
+                scope: Scope::job(JOB),
+                patch: merge("spark.executor.memory", "4g"),
+                lifetime: Lifetime::Persistent,
+                provenance: Provenance {
+                    created_by: Some("medic-rightsize".to_owned()),
+                    rightsize: Some(evidence),
+                    ..Provenance::default()
+                },
+                expires_at: None,
+            },
+            "medic-rightsize",
+        )
+        .await
+        .expect("right-size stored");
+    let older = store
+        .create_patch(
+            NewPatch {
+                scope: Scope::job(JOB),
+                patch: merge("spark.executor.memoryOverhead", "1g"),
+                lifetime: Lifetime::UntilSuccess,
+                provenance: Provenance {
+                    created_by: Some(MEDIC.to_owned()),
+                    ..Provenance::default()
+                },
+                expires_at: None,
+            },
+            "medic",
+        )
+        .await
+        .expect("older patch stored");
+    (rightsize.id, older.id)
+}
+
+fn heap_oom() -> RemediateRequest {
+    RemediateRequest {
+        job: JobIdentity::new(JOB),
+        attempt: 1,
+        max_attempts: Some(3),
+        config: conf(&[
+            ("spark.executor.memory", "4g"),
+            ("spark.executor.memoryOverhead", "1g"),
+        ]),
+        classification: None,
+        category: Some(Category::ExecutorOom),
+        rule: None,
+        logs: Vec::new(),
+        input_bytes: None,
+        plan_operators: Vec::new(),
+        cost_dollars: None,
+        runtime_seconds: Some(120.0),
+    }
+}
+
+async fn a_failing_recommender_leaves_everything_as_it_was(backend: TestBackend) {
+    let (mut service, _database) = service(backend).await;
+    let (rightsize, older) = right_sized_job(&service.store).await;
+    let patches_before = service
+        .store
+        .list_patches(&PatchFilter::default())
+        .await
+        .expect("patches");
+    let audit_before = service.store.audit(100).await.expect("audit");
+    service.recommender = Arc::new(FailingRecommender);
+
+    let error = service
+        .remediate(heap_oom(), "scheduler")
+        .await
+        .expect_err("the recommender failed");
+    assert!(
+        matches!(&error, Error::Internal(detail) if detail.contains("the model crashed")),
+        "{error:?}"
+    );
+    // Nothing half-done: the right-size is still active, medic's older patch too, and no new patch or audit row.
+    assert_eq!(
+        service
+            .store
+            .list_patches(&PatchFilter::default())
+            .await
+            .expect("patches"),
+        patches_before
+    );
+    assert_eq!(service.store.audit(100).await.expect("audit"), audit_before);
+    for id in [&rightsize, &older] {
+        let patch = service.store.patch(id).await.expect("read").expect("there");
+        assert_eq!(patch.status, PatchStatus::Active, "{id}");
+    }
+}
+
+async fn a_memory_failure_revokes_stores_and_supersedes_in_one_write(backend: TestBackend) {
+    let (service, _database) = service(backend).await;
+    let (rightsize, older) = right_sized_job(&service.store).await;
+
+    let answer = service
+        .remediate(heap_oom(), "scheduler")
+        .await
+        .expect("answer");
+    assert!(answer.retry, "{answer:?}");
+    let stored = answer.patch_id.clone().expect("a patch was stored");
+    assert_eq!(answer.revoked, vec![rightsize.clone()]);
+    assert!(
+        answer.reason.contains(&format!("it supersedes {older}"))
+            && answer
+                .reason
+                .contains(&format!("right-size {rightsize} revoked")),
+        "{}",
+        answer.reason
+    );
+    let status = |id: String| {
+        let store = service.store.clone();
+        async move { store.patch(&id).await.expect("read").expect("there").status }
+    };
+    assert_eq!(status(rightsize.clone()).await, PatchStatus::Revoked);
+    assert_eq!(status(older.clone()).await, PatchStatus::Superseded);
+    assert_eq!(status(stored.clone()).await, PatchStatus::Active);
+    // The new patch carries what the superseded one set.
+    let new = service
+        .store
+        .patch(&stored)
+        .await
+        .expect("read")
+        .expect("there");
+    let PatchBody::MergePatch(body) = &new.patch else {
+        panic!("medic writes merge patches: {:?}", new.patch);
+    };
+    assert_eq!(body["spark.executor.memoryOverhead"], "1g");
+    // Audited in order: the revocation with its reason, the new patch, what it superseded.
+    let audit = service.store.audit(3).await.expect("audit");
+    let actions: Vec<(&str, Option<&str>)> = audit
+        .iter()
+        .rev()
+        .map(|entry| (entry.action.as_str(), entry.patch_id.as_deref()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("revoke", Some(rightsize.as_str())),
+            ("create", Some(stored.as_str())),
+            ("supersede", Some(older.as_str())),
+        ]
+    );
+    assert!(
+        audit[2].detail["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("executor_oom"))
+    );
+}
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(medic_store::testing::TestBackend::Sqlite).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(medic_store::testing::TestBackend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+both_backends!(
+    a_failing_recommender_leaves_everything_as_it_was,
+    a_memory_failure_revokes_stores_and_supersedes_in_one_write,
+);
