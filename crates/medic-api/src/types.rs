@@ -77,6 +77,13 @@ pub struct RecommendRequest {
     /// best so far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline_ms: Option<u64>,
+    /// Configurations earlier attempts of the same run failed with for a memory reason: the retry repeats none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tried: Vec<SparkConf>,
+    /// What the failure's rule captured from the error (sizes it names), when the failure is given by category;
+    /// a classification brings its own captures.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub evidence: std::collections::BTreeMap<String, String>,
 }
 
 impl RecommendRequest {
@@ -96,6 +103,8 @@ impl RecommendRequest {
             lambda: None,
             optimizer: None,
             deadline_ms: None,
+            tried: Vec::new(),
+            evidence: Default::default(),
         }
     }
 }
@@ -158,6 +167,8 @@ pub enum Guard {
     DailyCap,
     /// The job keeps failing with medic's configurations.
     Loop,
+    /// The retry's configuration already failed in this run: a memory failure is never retried with it.
+    Repeat,
 }
 
 impl Guard {
@@ -167,6 +178,7 @@ impl Guard {
             Guard::Attempts => "attempts",
             Guard::DailyCap => "daily_cap",
             Guard::Loop => "loop",
+            Guard::Repeat => "repeat",
         }
     }
 }

@@ -38,6 +38,22 @@ pub struct FailedRun {
     /// reference). Also read as `failed_cost`, its earlier name.
     #[serde(default, alias = "failed_cost")]
     pub cost_dollars: Option<f64>,
+    /// What the failure's rule captured from the error (`size`, `limit`, `requested`, `got`, `used`, ...): the
+    /// sizes Spark named, which the retry's settings are sized from where they say how much was needed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub evidence: BTreeMap<String, String>,
+    /// The configurations earlier attempts of the same run failed with for a memory reason. A retry after a memory
+    /// failure never runs one of them again, nor `config` itself: the same configuration fails the same way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tried: Vec<SparkConf>,
+}
+
+impl FailedRun {
+    /// Whether retrying with `config` repeats a configuration this run already failed with (for a memory
+    /// failure, that is a retry that cannot help).
+    pub fn repeats(&self, config: &SparkConf) -> bool {
+        *config == self.config || self.tried.contains(config)
+    }
 }
 
 /// One setting's change.

@@ -71,6 +71,19 @@ pub fn parse_size(text: &str, default: SizeUnit) -> Result<u64, SizeError> {
     Ok(bytes.round() as u64)
 }
 
+/// A size as Spark and YARN write it in their messages (`40.6 MiB`, `4.5 GB`, `1024.0 KiB`, `512 B`) in bytes. Both
+/// count in powers of 1024 whatever the spelling (Spark's `Utils.bytesToString`, YARN's container monitor); a plain
+/// number is bytes.
+pub fn parse_logged_size(text: &str) -> Result<u64, SizeError> {
+    let trimmed = text.trim();
+    let binary = trimmed
+        .strip_suffix("iB")
+        .map(|prefix| format!("{prefix}B"));
+    parse_size(binary.as_deref().unwrap_or(trimmed), SizeUnit::Bytes).map_err(|_| SizeError {
+        text: text.to_owned(),
+    })
+}
+
 /// `bytes` as a whole number of MiB with Spark's `m` suffix, rounded up (`"4096m"`), the form medic writes.
 pub fn format_mib(bytes: u64) -> String {
     format!("{}m", bytes.div_ceil(1 << 20))
@@ -114,6 +127,21 @@ mod tests {
         ] {
             assert!(parse_size(bad, SizeUnit::Mib).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn sizes_as_spark_and_yarn_log_them() {
+        for (text, bytes) in [
+            ("40.6 MiB", (40.6 * (1u64 << 20) as f64).round() as u64),
+            ("32.0 MiB", 32 << 20),
+            ("4.5 GB", 9 << 29),
+            ("1024.0 KiB", 1 << 20),
+            ("512 B", 512),
+            ("268434944", 268_434_944),
+        ] {
+            assert_eq!(parse_logged_size(text), Ok(bytes), "{text}");
+        }
+        assert!(parse_logged_size("lots").is_err());
     }
 
     proptest! {

@@ -138,7 +138,7 @@ impl Recommender {
         }
 
         let limits = self.spaces.limits_for(run.job.cluster.as_deref());
-        let advice = heuristic::advise(run.category, run.rule.as_deref(), &run.config, limits);
+        let advice = heuristic::advise_run(run, limits);
         let Some(model) = &self.model else {
             return Ok(finish(
                 heuristic_answer(answer, run, advice, "no promoted model yet"),
@@ -270,6 +270,25 @@ impl Recommender {
             ));
         }
         decide(&mut answer, run, &base, &grid, &objective, &search);
+        // A memory failure is never retried with a configuration this run already failed with: the model's best
+        // may be one (it cannot see the attempts before), the heuristics then escalate to another knob.
+        if answer.retry
+            && run.category.is_memory_config()
+            && answer
+                .config
+                .as_ref()
+                .is_some_and(|config| run.repeats(config))
+        {
+            let why = format!(
+                "the model's best configuration ({}) already failed in this run",
+                describe_changes(&answer.changes)
+            );
+            answer.alternatives.clear();
+            if let Some(predicted) = &mut answer.predicted {
+                predicted.recommended = None;
+            }
+            return Ok(finish(heuristic_answer(answer, run, advice, &why), start));
+        }
         Ok(finish(answer, start))
     }
 }
@@ -296,9 +315,11 @@ fn heuristic_answer(
     answer.optimizer = "heuristic".to_owned();
     answer.heuristic = Some(advice.name.to_owned());
     answer.retry = advice.config.is_some();
-    if let Some(config) = &advice.config {
-        answer.changes = changes(&run.config, config);
-    }
+    answer.changes = advice
+        .config
+        .as_ref()
+        .map(|config| changes(&run.config, config))
+        .unwrap_or_default();
     answer.config = advice.config;
     answer.reason = format!("{why}; heuristic {}: {}", advice.name, advice.reason);
     answer

@@ -42,6 +42,8 @@ impl Recommend for RemoteRecommender {
             lambda: options.lambda,
             optimizer: Some(options.optimizer),
             deadline_ms: Some(options.deadline.as_millis() as u64),
+            tried: run.tried,
+            evidence: run.evidence,
             ..RecommendRequest::new(run.job, run.config)
         };
         let url = self.url.clone();

@@ -180,6 +180,12 @@ impl Service {
             input_bytes: request.input_bytes,
             plan_operators: request.plan_operators,
             cost_dollars: request.cost_dollars,
+            evidence: if request.evidence.is_empty() {
+                classification.captures
+            } else {
+                request.evidence
+            },
+            tried: request.tried,
         };
         let options = Options {
             optimizer: request.optimizer.unwrap_or_default(),

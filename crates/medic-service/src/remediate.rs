@@ -17,7 +17,9 @@ use medic_core::patch::{Lifetime, Patch, PatchBody, PatchStatus, Provenance, Sco
 use medic_core::recommendation::{Change, FailedRun, Recommendation};
 use medic_core::{Category, Classification, JobIdentity};
 use medic_recommend::Options;
-use medic_store::{NewPatch, PatchFilter, PatchWrite, PatchesWritten, Revocation, StoreError};
+use medic_store::{
+    AttemptFilter, NewPatch, PatchFilter, PatchWrite, PatchesWritten, Revocation, StoreError,
+};
 
 use crate::Service;
 use crate::error::{Error, Result};
@@ -104,6 +106,11 @@ impl Service {
                         .runtime_seconds
                         .map(|runtime| self.policy.prices.cost(&request.config, runtime))
                 });
+                let tried = if category.is_memory_config() {
+                    self.tried_configs(&request).await?
+                } else {
+                    Vec::new()
+                };
                 let run = FailedRun {
                     job: request.job.clone(),
                     config: request.config.clone(),
@@ -113,14 +120,39 @@ impl Service {
                     input_bytes: request.input_bytes,
                     plan_operators: request.plan_operators.clone(),
                     cost_dollars: failed_cost,
+                    evidence: classification.captures.clone(),
+                    tried,
                 };
                 // Before anything is written: a recommender that fails leaves the job's patches as they were.
-                let recommendation = self.recommender.recommend(run, Options::default()).await?;
-                Plan {
-                    retry: recommendation.retry,
-                    reason: recommendation.reason.clone(),
-                    guard: None,
-                    recommendation: Some(recommendation),
+                let recommendation = self
+                    .recommender
+                    .recommend(run.clone(), Options::default())
+                    .await?;
+                // The recommenders avoid it; this holds whatever recommender answered (a remote, older one).
+                let repeats = category.is_memory_config()
+                    && recommendation.retry
+                    && recommendation
+                        .config
+                        .as_ref()
+                        .is_some_and(|config| run.repeats(config));
+                if repeats {
+                    Plan {
+                        retry: false,
+                        reason: format!(
+                            "the recommended configuration already failed in this run ({}): a memory failure is \
+                             never retried with a configuration that failed, do not retry (guard `repeat`)",
+                            recommendation.reason
+                        ),
+                        guard: Some(Guard::Repeat),
+                        recommendation: Some(recommendation),
+                    }
+                } else {
+                    Plan {
+                        retry: recommendation.retry,
+                        reason: recommendation.reason.clone(),
+                        guard: None,
+                        recommendation: Some(recommendation),
+                    }
                 }
             }
             None => Plan {
@@ -241,6 +273,41 @@ impl Service {
             guard: plan.guard,
             revoked: written.revoked,
         })
+    }
+}
+
+impl Service {
+    /// The configurations earlier attempts of `request`'s run failed with for a memory reason, from the attempts
+    /// history: the job's newest attempts numbered `attempt - 1`, `attempt - 2`, ... 1 in a row (the scheduler
+    /// records each attempt before the next one runs).
+    async fn tried_configs(
+        &self,
+        request: &RemediateRequest,
+    ) -> Result<Vec<medic_core::SparkConf>> {
+        let earlier = request.attempt.saturating_sub(1);
+        if earlier == 0 {
+            return Ok(Vec::new());
+        }
+        let newest = self
+            .store
+            .attempts(&AttemptFilter {
+                job: Some(request.job.id.clone()),
+                limit: Some(earlier),
+                ..AttemptFilter::default()
+            })
+            .await?;
+        Ok(newest
+            .iter()
+            .rev()
+            .zip((1..=earlier).rev())
+            .take_while(|(entry, number)| entry.attempt == *number)
+            .filter(|(entry, _)| {
+                entry
+                    .failure_category
+                    .is_some_and(Category::is_memory_config)
+            })
+            .map(|(entry, _)| entry.config.clone())
+            .collect())
     }
 }
 

@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use medic_api::RemediateRequest;
+use medic_api::{Guard, RemediateRequest};
 use medic_core::clock::ManualClock;
+use medic_core::history::AttemptEntry;
 use medic_core::patch::{Lifetime, PatchBody, PatchStatus, Provenance, Scope};
 use medic_core::recommendation::{FailedRun, Recommendation};
 use medic_core::sizing::{RightsizeEvidence, SizedSetting};
-use medic_core::{Category, JobIdentity, SparkConf};
+use medic_core::{Category, JobIdentity, RunOutcome, SparkConf};
 use medic_recommend::Options;
 use medic_service::{BoxFuture, Error, MEDIC, Recommend, Service};
 use medic_store::testing::{TestBackend, TestDatabase};
@@ -28,6 +29,42 @@ impl Recommend for FailingRecommender {
         _options: Options,
     ) -> BoxFuture<'_, medic_service::Result<Recommendation>> {
         Box::pin(async { Err(Error::Internal("the model crashed".to_owned())) })
+    }
+}
+
+/// A recommender that answers "retry with `config`", as an older or remote recommender that knows nothing of the
+/// run's earlier attempts might.
+#[derive(Debug)]
+struct FixedRecommender {
+    config: SparkConf,
+}
+
+impl Recommend for FixedRecommender {
+    fn recommend(
+        &self,
+        run: FailedRun,
+        _options: Options,
+    ) -> BoxFuture<'_, medic_service::Result<Recommendation>> {
+        let config = self.config.clone();
+        Box::pin(async move {
+            Ok(Recommendation {
+                retry: true,
+                changes: medic_recommend::recommend::changes(&run.config, &config),
+                config: Some(config),
+                predicted: None,
+                lambda: 0.1,
+                optimizer: "heuristic".to_owned(),
+                evaluations: 0,
+                elapsed_ms: 0.0,
+                model_version: None,
+                heuristic: Some("fixed".to_owned()),
+                alternatives: Vec::new(),
+                reason: "a fixed answer".to_owned(),
+                category: run.category,
+                stopped_by: None,
+                notes: Vec::new(),
+            })
+        })
     }
 }
 
@@ -221,6 +258,107 @@ async fn a_memory_failure_revokes_stores_and_supersedes_in_one_write(backend: Te
     );
 }
 
+/// The attempts-history row of a failed attempt, as the scheduler records it before the next attempt runs.
+fn failed_attempt(number: u32, config: &SparkConf) -> AttemptEntry {
+    AttemptEntry {
+        job: JobIdentity::new(JOB),
+        attempt: number,
+        config: config.clone(),
+        applied_patches: Vec::new(),
+        outcome: RunOutcome::Failed,
+        exit_code: Some(1),
+        timed_out: false,
+        failure_category: Some(Category::ExecutorOom),
+        failure_rule: None,
+        follows_category: None,
+        decision: "retry".to_owned(),
+        reason: String::new(),
+        recommended_changes: Default::default(),
+        patch_id: None,
+        runtime_seconds: 60.0,
+        cost_dollars: 0.01,
+        peak_memory_bytes: None,
+        metrics: None,
+        at: datetime!(2026-11-22 09:00 UTC),
+    }
+}
+
+async fn a_memory_failure_is_never_retried_with_a_configuration_that_already_failed(
+    backend: TestBackend,
+) {
+    let (mut service, _database) = service(backend).await;
+    // Attempt 1 failed with 4g, attempt 2 (the request) with 6g; a recommender that answers 4g again, or 6g
+    // unchanged, is overruled.
+    let first = conf(&[("spark.executor.memory", "4g")]);
+    service
+        .store
+        .add_attempt(&failed_attempt(1, &first))
+        .await
+        .expect("attempt recorded");
+    let mut request = heap_oom();
+    request.attempt = 2;
+    request.config = conf(&[("spark.executor.memory", "6g")]);
+    for repeated in [first.clone(), request.config.clone()] {
+        service.recommender = Arc::new(FixedRecommender { config: repeated });
+        let answer = service
+            .remediate(request.clone(), "scheduler")
+            .await
+            .expect("answer");
+        assert_eq!(
+            (answer.retry, answer.guard),
+            (false, Some(Guard::Repeat)),
+            "{answer:?}"
+        );
+        assert_eq!(answer.patch_id, None);
+    }
+    assert!(
+        service
+            .store
+            .list_patches(&PatchFilter::default())
+            .await
+            .expect("patches")
+            .is_empty(),
+        "nothing stored"
+    );
+    // A configuration no attempt of this run failed with goes through.
+    service.recommender = Arc::new(FixedRecommender {
+        config: conf(&[("spark.executor.memory", "8g")]),
+    });
+    let answer = service
+        .remediate(request, "scheduler")
+        .await
+        .expect("answer");
+    assert!(answer.retry && answer.patch_id.is_some(), "{answer:?}");
+}
+
+async fn the_heuristics_escalate_when_the_first_fix_did_not_cure_the_failure(backend: TestBackend) {
+    let (service, _database) = service(backend).await;
+    // The broadcast failed with automatic broadcasts already off (a join hint forces it): medic raises the
+    // driver's heap instead of retrying what just failed.
+    let mut request = heap_oom();
+    request.category = Some(Category::DriverOom);
+    request.rule = Some("broadcast-not-enough-driver-memory".to_owned());
+    request.config = conf(&[
+        ("spark.driver.memory", "512m"),
+        ("spark.sql.autoBroadcastJoinThreshold", "-1"),
+    ]);
+    let answer = service
+        .remediate(request, "scheduler")
+        .await
+        .expect("answer");
+    assert!(answer.retry, "{answer:?}");
+    let recommendation = answer.recommendation.expect("a recommendation");
+    assert_eq!(
+        recommendation
+            .config
+            .as_ref()
+            .and_then(|c| c.get("spark.driver.memory")),
+        Some("1024m"),
+        "{}",
+        recommendation.reason
+    );
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -245,4 +383,6 @@ macro_rules! both_backends {
 both_backends!(
     a_failing_recommender_leaves_everything_as_it_was,
     a_memory_failure_revokes_stores_and_supersedes_in_one_write,
+    a_memory_failure_is_never_retried_with_a_configuration_that_already_failed,
+    the_heuristics_escalate_when_the_first_fix_did_not_cure_the_failure,
 );

@@ -82,6 +82,8 @@ pub fn failed_cases(seed: u64, n: usize) -> Vec<Case> {
             input_bytes: Some(input as u64),
             plan_operators: job.plan_operators.clone(),
             cost_dollars: None,
+            evidence: Default::default(),
+            tried: Vec::new(),
         };
         cases.push(Case {
             job,
