@@ -270,6 +270,18 @@ impl Recommender {
             ));
         }
         decide(&mut answer, run, &base, &grid, &objective, &search);
+        if !answer.retry
+            && run.category.is_memory_config()
+            && !self.spaces.policy.model_may_refuse_memory_retries
+        {
+            let why = format!(
+                "the model finds no configuration with P(fail) ≤ {} at a cost it allows ({}), and a memory failure \
+                 is not given up on the model's word alone",
+                objective.p_max, answer.reason
+            );
+            answer.alternatives.clear();
+            return Ok(finish(heuristic_answer(answer, run, advice, &why), start));
+        }
         // A memory failure is never retried with a configuration this run already failed with: the model's best
         // may be one (it cannot see the attempts before), the heuristics then escalate to another knob.
         if answer.retry

@@ -49,6 +49,11 @@ pub struct Policy {
     pub max_cost_ratio: f64,
     /// Unclassified errors: at or above this predicted P(fail) of the unchanged configuration, do not retry.
     pub unclassified_p_fail_threshold: f64,
+    /// Whether the model alone may refuse to retry a memory failure (nothing it searched is feasible). Off by
+    /// default: a model's P(fail) is least reliable where its history is thin, and a refused retry that would
+    /// have worked costs a person; the heuristics answer instead, as a bump of the memory that ran out.
+    #[serde(default)]
+    pub model_may_refuse_memory_retries: bool,
 }
 
 impl Policy {

@@ -134,7 +134,7 @@ fn recommendations_for_out_of_memory_failures_would_succeed_and_cost_less_than_t
             .recommend(&case.run, &unhurried(OptimizerKind::Batched))
             .expect("answer");
         assert_eq!(answer.model_version.as_deref(), Some("test-model"));
-        assert_eq!(answer.optimizer, "batched");
+        assert_eq!(answer.optimizer, "batched", "{}", answer.reason);
         let Some(config) = &answer.config else {
             continue;
         };
@@ -302,8 +302,24 @@ fn cluster_limits_and_thresholds_decide_do_not_retry() {
             max_executor_cores: 8,
         },
     );
-    let limited = Recommender::new(spaces, Some(model()));
+    // The model finds nothing feasible; by default the heuristics answer, and their bump does not fit either.
+    let limited = Recommender::new(spaces.clone(), Some(model()));
     let answer = limited
+        .recommend(&run, &unhurried(OptimizerKind::Batched))
+        .expect("answer");
+    assert!(!answer.retry, "{}", answer.reason);
+    assert!(
+        answer
+            .reason
+            .contains("not given up on the model's word alone")
+            && answer.reason.contains("exceeds the cluster's limits"),
+        "{}",
+        answer.reason
+    );
+    assert_eq!(answer.config, None);
+    // A policy that lets the model refuse: its own "do not retry", naming the closest configuration.
+    spaces.policy.model_may_refuse_memory_retries = true;
+    let answer = Recommender::new(spaces, Some(model()))
         .recommend(&run, &unhurried(OptimizerKind::Batched))
         .expect("answer");
     assert!(!answer.retry, "{}", answer.reason);
@@ -390,11 +406,14 @@ fn settings_the_model_cannot_see_take_the_heuristic_value() {
     // A model that has seen them searches what it can see, and the heuristic sets what it cannot.
     let mut model = model();
     model.trained_on.insert(Category::DriverOom, 10_000);
-    let trusting = Recommender::new(SearchSpaces::built_in(), Some(model));
+    // The model finds nothing feasible for this run; let it say so, to see what it searched.
+    let mut spaces = SearchSpaces::built_in();
+    spaces.policy.model_may_refuse_memory_retries = true;
+    let trusting = Recommender::new(spaces.clone(), Some(model.clone()));
     let answer = trusting
         .recommend(&run, &unhurried(OptimizerKind::Batched))
         .expect("answer");
-    assert_eq!(answer.optimizer, "batched");
+    assert_eq!(answer.optimizer, "batched", "{}", answer.reason);
     assert!(
         answer
             .notes
@@ -414,6 +433,18 @@ fn settings_the_model_cannot_see_take_the_heuristic_value() {
     // The driver heap keeps its own spelling when the search leaves it as it was.
     assert!(
         !answer.reason.contains("spark.driver.memory 2g → 2048m"),
+        "{}",
+        answer.reason
+    );
+    // By default that refusal is not the model's to make: the heuristic retries.
+    spaces.policy.model_may_refuse_memory_retries = false;
+    let answer = Recommender::new(spaces, Some(model))
+        .recommend(&run, &unhurried(OptimizerKind::Batched))
+        .expect("answer");
+    assert!(answer.retry, "{}", answer.reason);
+    assert_eq!(
+        answer.heuristic.as_deref(),
+        Some("result_size_doubling"),
         "{}",
         answer.reason
     );

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# medic against today's retry policies on every fleet of crates/medic-sim/fleets (or the files given), one row per
+# fleet and policy: memory failures fixed on the first retry, all failures fixed, failure cost, retries wrongly
+# disabled (as a share of failures), and whether another policy both fixes more failures and costs less than medic.
+#
+#   scripts/bench-fleets.sh                       # every fleet file, the five policies without right-sizing
+#   scripts/bench-fleets.sh crates/medic-sim/fleets/tight.yaml
+#
+# Uses target/release/medic (or $MEDIC_BIN); builds it when missing. Each fleet takes about a minute on two cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin=${MEDIC_BIN:-${CARGO_TARGET_DIR:-target}/release/medic}
+if [ ! -x "$bin" ]; then
+  cargo build --release --locked -p medic
+fi
+fleets=("$@")
+if [ ${#fleets[@]} -eq 0 ]; then
+  fleets=(crates/medic-sim/fleets/*.yaml)
+fi
+policies=${MEDIC_POLICIES:-blind_retry,rules_only,vpa_bump,double_memory,medic}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+for fleet in "${fleets[@]}"; do
+  name=$(basename "$fleet" .yaml)
+  "$bin" simulate --fleet "$fleet" --json --policies "$policies" --out "$out/$name" >"$out/$name.json"
+done
+
+python3 - "$out" "${fleets[@]}" <<'EOF'
+import json, os, sys
+out, fleets = sys.argv[1], sys.argv[2:]
+print("| fleet | policy | memory failures | fixed on 1st retry | all fixed | failure cost | wrongly disabled | dominated by |")
+print("|---|---|---:|---:|---:|---:|---:|---|")
+for fleet in fleets:
+    name = os.path.basename(fleet)[:-len(".yaml")]
+    with open(os.path.join(out, name + ".json")) as f:
+        policies = json.load(f)["policies"]
+    medic = policies.get("medic")
+    for policy, s in policies.items():
+        dominated = ""
+        if policy == "medic":
+            better = [p for p, o in policies.items() if p != "medic"
+                      and o["failures_fixed"] > s["failures_fixed"] and o["failure_cost"] < s["failure_cost"]]
+            dominated = ", ".join(better) or "none"
+        print(f"| {name} | {policy} | {s['memory_failures']} | {100 * s['memory_fixed_first_retry']:.1f} % | "
+              f"{100 * s['failures_fixed']:.1f} % | ${s['failure_cost']:.2f} | "
+              f"{100 * s['retries_wrongly_disabled'] / max(s['failures'], 1):.1f} % | {dominated} |")
+EOF
