@@ -100,61 +100,8 @@ impl Service {
                 guard: Some(guard),
                 recommendation: None,
             },
-            None if recommends => {
-                let failed_cost = request.cost_dollars.or_else(|| {
-                    request
-                        .runtime_seconds
-                        .map(|runtime| self.policy.prices.cost(&request.config, runtime))
-                });
-                let tried = if category.is_memory_config() {
-                    self.tried_configs(&request).await?
-                } else {
-                    Vec::new()
-                };
-                let run = FailedRun {
-                    job: request.job.clone(),
-                    config: request.config.clone(),
-                    category,
-                    rule: classification.rule.clone(),
-                    restartable: Some(classification.restartable),
-                    input_bytes: request.input_bytes,
-                    plan_operators: request.plan_operators.clone(),
-                    cost_dollars: failed_cost,
-                    evidence: classification.captures.clone(),
-                    tried,
-                };
-                // Before anything is written: a recommender that fails leaves the job's patches as they were.
-                let recommendation = self
-                    .recommender
-                    .recommend(run.clone(), Options::default())
-                    .await?;
-                // The recommenders avoid it; this holds whatever recommender answered (a remote, older one).
-                let repeats = category.is_memory_config()
-                    && recommendation.retry
-                    && recommendation
-                        .config
-                        .as_ref()
-                        .is_some_and(|config| run.repeats(config));
-                if repeats {
-                    Plan {
-                        retry: false,
-                        reason: format!(
-                            "the recommended configuration already failed in this run ({}): a memory failure is \
-                             never retried with a configuration that failed, do not retry (guard `repeat`)",
-                            recommendation.reason
-                        ),
-                        guard: Some(Guard::Repeat),
-                        recommendation: Some(recommendation),
-                    }
-                } else {
-                    Plan {
-                        retry: recommendation.retry,
-                        reason: recommendation.reason.clone(),
-                        guard: None,
-                        recommendation: Some(recommendation),
-                    }
-                }
-            }
+            // Before anything is written: a recommender that fails leaves the job's patches as they were.
+            None if recommends => self.recommend_plan(&request, &classification).await?,
             None => Plan {
                 retry: classification.restartable,
                 reason: format!(
@@ -181,26 +128,7 @@ impl Service {
             return Ok(shadow_answer(classification, plan, would_change));
         }
 
-        // A memory failure of a right-sized job ends its right-size: the next attempt starts again from the job's
-        // own configuration (plus the recommendation), and right-sizing leaves the job alone while the failure is
-        // in its window.
-        let revoke = if category.is_memory_config() {
-            let why = format!(
-                "{} after right-sizing: the job goes back to its own configuration",
-                describe(&classification)
-            );
-            job_patches
-                .iter()
-                .filter(|patch| patch.is_rightsize() && patch.status == PatchStatus::Active)
-                .map(|patch| Revocation {
-                    id: patch.id.clone(),
-                    version: patch.version,
-                    reason: why.clone(),
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let revoke = rightsize_revocations(&job_patches, &classification);
         let create = match (changes, &plan.recommendation) {
             (Some(changes), Some(recommendation)) => {
                 let active: Vec<&Patch> = medics_patches
@@ -277,6 +205,68 @@ impl Service {
 }
 
 impl Service {
+    /// medic's plan for a failure the recommender is asked about: its recommendation, unless it would repeat a
+    /// configuration this run already failed with for a memory reason (guard `repeat`).
+    async fn recommend_plan(
+        &self,
+        request: &RemediateRequest,
+        classification: &Classification,
+    ) -> Result<Plan> {
+        let category = classification.category;
+        let failed_cost = request.cost_dollars.or_else(|| {
+            request
+                .runtime_seconds
+                .map(|runtime| self.policy.prices.cost(&request.config, runtime))
+        });
+        let tried = if category.is_memory_config() {
+            self.tried_configs(request).await?
+        } else {
+            Vec::new()
+        };
+        let run = FailedRun {
+            job: request.job.clone(),
+            config: request.config.clone(),
+            category,
+            rule: classification.rule.clone(),
+            restartable: Some(classification.restartable),
+            input_bytes: request.input_bytes,
+            plan_operators: request.plan_operators.clone(),
+            cost_dollars: failed_cost,
+            evidence: classification.captures.clone(),
+            tried,
+        };
+        let recommendation = self
+            .recommender
+            .recommend(run.clone(), Options::default())
+            .await?;
+        // The recommenders avoid it; this holds whatever recommender answered (a remote, older one).
+        let repeats = category.is_memory_config()
+            && recommendation.retry
+            && recommendation
+                .config
+                .as_ref()
+                .is_some_and(|config| run.repeats(config));
+        Ok(if repeats {
+            Plan {
+                retry: false,
+                reason: format!(
+                    "the recommended configuration already failed in this run ({}): a memory failure is \
+                     never retried with a configuration that failed, do not retry (guard `repeat`)",
+                    recommendation.reason
+                ),
+                guard: Some(Guard::Repeat),
+                recommendation: Some(recommendation),
+            }
+        } else {
+            Plan {
+                retry: recommendation.retry,
+                reason: recommendation.reason.clone(),
+                guard: None,
+                recommendation: Some(recommendation),
+            }
+        })
+    }
+
     /// The configurations earlier attempts of `request`'s run failed with for a memory reason, from the attempts
     /// history: the job's newest attempts numbered `attempt - 1`, `attempt - 2`, ... 1 in a row (the scheduler
     /// records each attempt before the next one runs).
@@ -347,6 +337,31 @@ fn shadow_answer(
         guard: plan.guard,
         revoked: Vec::new(),
     }
+}
+
+/// The revocations of the job's active right-sizes after a memory failure (none after another failure). A memory
+/// failure of a right-sized job ends its right-size: the next attempt starts again from the job's own configuration
+/// (plus the recommendation), and right-sizing leaves the job alone while the failure is in its window.
+fn rightsize_revocations(
+    job_patches: &[Patch],
+    classification: &Classification,
+) -> Vec<Revocation> {
+    if !classification.category.is_memory_config() {
+        return Vec::new();
+    }
+    let why = format!(
+        "{} after right-sizing: the job goes back to its own configuration",
+        describe(classification)
+    );
+    job_patches
+        .iter()
+        .filter(|patch| patch.is_rightsize() && patch.status == PatchStatus::Active)
+        .map(|patch| Revocation {
+            id: patch.id.clone(),
+            version: patch.version,
+            reason: why.clone(),
+        })
+        .collect()
 }
 
 /// The until-success patch scoped to the job that carries a recommendation, created by medic.
