@@ -52,7 +52,7 @@ impl HttpMedic {
         &self.base
     }
 
-    fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
+    fn get<T: DeserializeOwned>(&self, path: &str, query: &[(String, String)]) -> Result<T> {
         let request = self.agent.get(&self.url(path)).query_pairs(pairs(query));
         self.answer("GET", path, self.authorized(request).call())
     }
@@ -62,7 +62,7 @@ impl HttpMedic {
         self.answer("POST", path, request.send_json(body))
     }
 
-    fn delete<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
+    fn delete<T: DeserializeOwned>(&self, path: &str, query: &[(String, String)]) -> Result<T> {
         let request = self.agent.delete(&self.url(path)).query_pairs(pairs(query));
         self.answer("DELETE", path, self.authorized(request).call())
     }
@@ -122,16 +122,33 @@ impl HttpMedic {
     }
 }
 
-fn pairs<'a>(query: &'a [(&'a str, String)]) -> impl Iterator<Item = (&'a str, &'a str)> {
-    query.iter().map(|(key, value)| (*key, value.as_str()))
+fn pairs(query: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+    query
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()))
 }
 
-/// A unit enum's JSON name (`succeeded`, `active`), for a query string.
-fn name_of(value: &impl Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_owned))
-        .unwrap_or_default()
+/// A query type's fields as a query string's pairs, with the names and values its JSON has (`outcome=succeeded`);
+/// fields left out of the JSON (unset) are left out of the query.
+fn query_pairs(query: &impl Serialize) -> Result<Vec<(String, String)>> {
+    let unexpected =
+        |what: String| MedicError::Internal(format!("a query that is not flat: {what}"));
+    let serde_json::Value::Object(fields) =
+        serde_json::to_value(query).map_err(|error| unexpected(error.to_string()))?
+    else {
+        return Err(unexpected("not an object".to_owned()));
+    };
+    fields
+        .into_iter()
+        .map(|(key, value)| {
+            let text = match value {
+                serde_json::Value::String(text) => text,
+                serde_json::Value::Number(number) => number.to_string(),
+                other => return Err(unexpected(other.to_string())),
+            };
+            Ok((key, text))
+        })
+        .collect()
 }
 
 /// A patch id as a path segment; ids are `p<number>`, so anything else cannot name a patch.
@@ -173,17 +190,7 @@ impl Medic for HttpMedic {
     }
 
     fn attempts(&self, query: AttemptsQuery) -> Result<Vec<AttemptEntry>> {
-        let mut pairs = Vec::new();
-        if let Some(job) = query.job {
-            pairs.push(("job", job));
-        }
-        if let Some(outcome) = query.outcome {
-            pairs.push(("outcome", name_of(&outcome)));
-        }
-        if let Some(limit) = query.limit {
-            pairs.push(("limit", limit.to_string()));
-        }
-        self.get("/v1/attempts", &pairs)
+        self.get("/v1/attempts", &query_pairs(&query)?)
     }
 
     fn create_patch(&self, request: CreatePatch) -> Result<Patch> {
@@ -191,14 +198,7 @@ impl Medic for HttpMedic {
     }
 
     fn patches(&self, query: PatchesQuery) -> Result<Vec<Patch>> {
-        let mut pairs = Vec::new();
-        if let Some(job) = query.job {
-            pairs.push(("job", job));
-        }
-        if let Some(status) = query.status {
-            pairs.push(("status", name_of(&status)));
-        }
-        self.get("/v1/patches", &pairs)
+        self.get("/v1/patches", &query_pairs(&query)?)
     }
 
     fn patch(&self, id: &str) -> Result<Patch> {
@@ -208,7 +208,7 @@ impl Medic for HttpMedic {
     fn revoke_patch(&self, id: &str, version: u64) -> Result<Patch> {
         self.delete(
             &format!("/v1/patches/{}", id_segment(id)?),
-            &[("version", version.to_string())],
+            &[("version".to_owned(), version.to_string())],
         )
     }
 }

@@ -67,29 +67,6 @@ fn heap_mib(config: &SparkConf, jvm: Jvm) -> u64 {
     spark::heap_bytes(config, jvm) >> 20
 }
 
-/// The advice for a failure of `category` (decided by `rule`) of a run configured with `original`, knowing
-/// nothing of earlier attempts: the first of [`candidates`].
-pub fn advise(
-    category: Category,
-    rule: Option<&str>,
-    original: &SparkConf,
-    limits: Limits,
-) -> Advice {
-    let run = FailedRun {
-        job: medic_core::JobIdentity::new("adhoc"),
-        config: original.clone(),
-        category,
-        rule: rule.map(str::to_owned),
-        restartable: None,
-        input_bytes: None,
-        plan_operators: Vec::new(),
-        cost_dollars: None,
-        evidence: Default::default(),
-        tried: Vec::new(),
-    };
-    advise_run(&run, limits)
-}
-
 /// The advice for `run`: the first of the [`candidates`] for its failure that does not repeat a configuration the
 /// run already failed with (for a memory failure, retrying one of those cannot help: medic escalates to the next
 /// knob), or "do not retry" when every candidate does. A candidate beyond the cluster's limits is not made.
@@ -276,6 +253,19 @@ pub fn candidates(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The advice for a failure of `category` (decided by `rule`) of a run configured with `original`, knowing
+    /// nothing of earlier attempts.
+    fn advise(
+        category: Category,
+        rule: Option<&str>,
+        original: &SparkConf,
+        limits: Limits,
+    ) -> Advice {
+        let mut run = failed(category, "", original);
+        run.rule = rule.map(str::to_owned);
+        advise_run(&run, limits)
+    }
 
     const LIMITS: Limits = Limits {
         max_container_mib: 16384,

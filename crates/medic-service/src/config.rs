@@ -25,7 +25,7 @@ impl Service {
                 "give exactly one of `classification`, `category` (with `rule`) or `logs`",
             ));
         }
-        Ok(classify_logs(&self.rules, &request.job, &request.logs))
+        Ok(classify_logs(self.rules.get(), &request.job, &request.logs))
     }
 
     /// The configuration the job should run with.

@@ -1,7 +1,7 @@
 //! How a request names its failure: exactly one of its classification, its category (with the rule, if known) or
 //! its logs. `recommend` and `remediate` requests carry the same four fields.
 
-use medic_api::LogText;
+use medic_api::{LogText, RecommendRequest, RemediateRequest};
 use medic_core::{Category, Classification, JobIdentity, ScanStats};
 use medic_rules::RuleSet;
 
@@ -19,7 +19,29 @@ pub(crate) struct FailureGiven<'a> {
     pub logs: &'a [LogText],
 }
 
-impl FailureGiven<'_> {
+impl<'a> FailureGiven<'a> {
+    /// The failure as a recommend request gives it.
+    pub fn of_recommend(request: &'a RecommendRequest) -> Self {
+        FailureGiven {
+            job: &request.job,
+            classification: request.classification.as_ref(),
+            category: request.category,
+            rule: request.rule.as_deref(),
+            logs: &request.logs,
+        }
+    }
+
+    /// The failure as a remediate request gives it.
+    pub fn of_remediate(request: &'a RemediateRequest) -> Self {
+        FailureGiven {
+            job: &request.job,
+            classification: request.classification.as_ref(),
+            category: request.category,
+            rule: request.rule.as_deref(),
+            logs: &request.logs,
+        }
+    }
+
     /// Why the failure cannot be known from the request, if it cannot.
     pub fn problem(&self) -> Option<String> {
         let given = [

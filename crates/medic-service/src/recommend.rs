@@ -154,17 +154,11 @@ pub const MAX_DEADLINE_MS: u64 = 10_000;
 impl Service {
     /// The configuration of a failed run's retry, or "do not retry", from the recommender; nothing is stored.
     pub async fn recommend(&self, request: RecommendRequest) -> Result<Recommendation> {
-        let failure = FailureGiven {
-            job: &request.job,
-            classification: request.classification.as_ref(),
-            category: request.category,
-            rule: request.rule.as_deref(),
-            logs: &request.logs,
-        };
+        let failure = FailureGiven::of_recommend(&request);
         if let Some(problem) = failure.problem() {
             return Err(Error::invalid_request(problem));
         }
-        let classification = failure.classify(&self.rules);
+        let classification = failure.classify(self.rules.get());
         let deadline_ms = request.deadline_ms.unwrap_or(500);
         if deadline_ms > MAX_DEADLINE_MS {
             return Err(Error::invalid_request(format!(

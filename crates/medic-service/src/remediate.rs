@@ -38,13 +38,7 @@ impl Service {
     /// The remediation flow for the failed attempt of `request`, storing as `actor` (the name audited with the
     /// patches it writes).
     pub async fn remediate(&self, request: RemediateRequest, actor: &str) -> Result<Remediation> {
-        let failure = FailureGiven {
-            job: &request.job,
-            classification: request.classification.as_ref(),
-            category: request.category,
-            rule: request.rule.as_deref(),
-            logs: &request.logs,
-        };
+        let failure = FailureGiven::of_remediate(&request);
         let problems = problems(&request, &failure);
         if !problems.is_empty() {
             return Err(Error::Invalid {
@@ -55,7 +49,7 @@ impl Service {
         }
         // Read once: the whole answer follows one mode even if it is switched meanwhile.
         let shadow = self.shadow.load(Ordering::SeqCst);
-        let classification = failure.classify(&self.rules);
+        let classification = failure.classify(self.rules.get());
         let category = classification.category;
         let recommends = category.is_memory_config() || category == Category::Unclassified;
 

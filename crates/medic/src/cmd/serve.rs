@@ -110,7 +110,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map_err(|reason| anyhow::anyhow!("--roles: {reason}"))?;
         let mut state = AppState::new(store, tokens);
         state.body_limit = args.max_body_bytes;
-        state.service.rules = Arc::new(args.rules.load()?);
+        state.service.rules = medic_service::Rules::given(args.rules.load()?);
         if args.spaces.is_some() {
             state
                 .service
