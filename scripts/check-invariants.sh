@@ -31,13 +31,14 @@ medic-model      | medic-core                                             | cand
 medic-recommend  | medic-core medic-model                                 | candle-core egobox-ego regex anyhow clap flate2
 medic-scheduler  | medic-core                                             |
 medic-spark      | medic-core medic-scheduler                             | zstd
+medic-bench      | medic-core medic-scheduler                             |
 medic-sim        | medic-core medic-rules medic-scheduler                 | regex flate2 walkdir
 medic-rightsize  | medic-core medic-store                                 | sqlx tokio
 medic-training   | medic-core medic-model medic-store                     | sqlx tokio candle-core plotters
 medic-service    | medic-core medic-api medic-model medic-recommend medic-rules medic-store | sqlx tokio candle-core egobox-ego regex anyhow clap flate2 walkdir
 medic-client     | medic-core medic-api medic-rules medic-scheduler       | ureq http regex flate2 walkdir
 medic-compare    | medic-core medic-api medic-client medic-model medic-recommend medic-rightsize medic-rules medic-scheduler medic-service medic-sim medic-store medic-training | sqlx tokio candle-core egobox-ego regex anyhow clap flate2 walkdir ureq http plotters
-medic-print      | medic-core medic-api medic-client medic-compare medic-model medic-recommend medic-rightsize medic-rules medic-scheduler medic-service medic-sim medic-store medic-training | sqlx tokio candle-core egobox-ego regex anyhow clap flate2 walkdir ureq http plotters
+medic-print      | medic-core medic-api medic-bench medic-client medic-compare medic-model medic-recommend medic-rightsize medic-rules medic-scheduler medic-service medic-sim medic-store medic-training | sqlx tokio candle-core egobox-ego regex anyhow clap flate2 walkdir ureq http plotters
 medic-server     | medic-core medic-api medic-client medic-model medic-recommend medic-rules medic-scheduler medic-service medic-store | axum hyper tower http tokio sqlx ureq candle-core egobox-ego regex anyhow clap flate2 walkdir prometheus-client utoipa
 medic            | * | *
 EOF

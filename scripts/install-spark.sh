@@ -10,8 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYSPARK_VERSION=4.3.0
+# pandas and pyarrow: PySpark's own "sql" extra, which pandas UDFs and toPandas() need (the Spark benchmark's jobs
+# use both). Pinned, so that every machine runs the same Python side.
+PYTHON_EXTRAS=(pandas==2.3.3 pyarrow==21.0.0)
 venv="${MEDIC_SPARK_HOME:-$PWD/.cache/spark/venv}"
-stamp="$venv/.medic-pyspark-$PYSPARK_VERSION"
+stamp="$venv/.medic-pyspark-$PYSPARK_VERSION-$(IFS=-; echo "${PYTHON_EXTRAS[*]}" | sed "s/==/-/g")"
 
 if [ -f "$stamp" ]; then
   echo "$venv/bin"
@@ -26,12 +29,12 @@ for tool in python3 java; do
 done
 
 started=$(date +%s)
-echo "install-spark: installing pyspark $PYSPARK_VERSION into $venv (a ~460 MB download and a ~540 MB folder)" >&2
+echo "install-spark: installing pyspark $PYSPARK_VERSION into $venv (a ~500 MB download and a ~700 MB folder)" >&2
 # Whatever is there without a stamp is a broken or older install: start over.
 rm -rf "$venv"
 mkdir -p "$(dirname "$venv")"
 python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --no-input "pyspark==$PYSPARK_VERSION" >&2
+"$venv/bin/python" -m pip install --quiet --no-input "pyspark==$PYSPARK_VERSION" "${PYTHON_EXTRAS[@]}" >&2
 # A Spark that cannot start is not installed. PySpark's spark-submit finds its Spark through the `python` on PATH.
 PATH="$venv/bin:$PATH" spark-submit --version >/dev/null 2>&1 || {
   echo "install-spark: $venv/bin/spark-submit --version failed (is Java 17+ installed?)" >&2

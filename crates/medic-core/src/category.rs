@@ -17,6 +17,9 @@ pub enum Category {
     ContainerMemoryExceeded,
     /// The driver ran out of memory (collect, broadcast, result size).
     DriverOom,
+    /// A Python worker (a UDF, a pandas UDF, an RDD function) ran out of memory: its own limit
+    /// (`spark.executor.pyspark.memory`) or, without one, the container's overhead. Not the JVM's heap.
+    PythonWorkerOom,
     /// Shuffle blocks could not be fetched.
     ShuffleFetchFailure,
     /// Network, node, preemption or service trouble that a later attempt may not meet.
@@ -35,10 +38,11 @@ pub enum Category {
 
 impl Category {
     /// Every category, in taxonomy order.
-    pub const ALL: [Category; 10] = [
+    pub const ALL: [Category; 11] = [
         Category::ExecutorOom,
         Category::ContainerMemoryExceeded,
         Category::DriverOom,
+        Category::PythonWorkerOom,
         Category::ShuffleFetchFailure,
         Category::TransientInfra,
         Category::UserCodeError,
@@ -54,6 +58,7 @@ impl Category {
             Category::ExecutorOom => "executor_oom",
             Category::ContainerMemoryExceeded => "container_memory_exceeded",
             Category::DriverOom => "driver_oom",
+            Category::PythonWorkerOom => "python_worker_oom",
             Category::ShuffleFetchFailure => "shuffle_fetch_failure",
             Category::TransientInfra => "transient_infra",
             Category::UserCodeError => "user_code_error",
@@ -69,7 +74,10 @@ impl Category {
     pub fn is_memory_config(self) -> bool {
         matches!(
             self,
-            Category::ExecutorOom | Category::ContainerMemoryExceeded | Category::DriverOom
+            Category::ExecutorOom
+                | Category::ContainerMemoryExceeded
+                | Category::DriverOom
+                | Category::PythonWorkerOom
         )
     }
 }
@@ -119,7 +127,7 @@ mod tests {
     }
 
     #[test]
-    fn exactly_three_categories_are_memory_configuration_errors() {
+    fn exactly_the_four_memory_categories_are_memory_configuration_errors() {
         let memory: Vec<_> = Category::ALL
             .into_iter()
             .filter(|c| c.is_memory_config())
@@ -129,7 +137,8 @@ mod tests {
             [
                 Category::ExecutorOom,
                 Category::ContainerMemoryExceeded,
-                Category::DriverOom
+                Category::DriverOom,
+                Category::PythonWorkerOom
             ]
         );
     }

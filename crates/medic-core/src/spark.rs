@@ -51,6 +51,9 @@ pub const EXECUTOR_INSTANCES: &str = "spark.executor.instances";
 pub const EXECUTOR_CORES: &str = "spark.executor.cores";
 /// The driver's cores.
 pub const DRIVER_CORES: &str = "spark.driver.cores";
+/// The memory of an executor's Python workers, asked of the cluster on top of its heap and overhead (unset: the
+/// workers live in the overhead).
+pub const PYSPARK_MEMORY: &str = "spark.executor.pyspark.memory";
 
 /// Spark's overhead for a heap of `heap_mib` MiB when none is set: 10 % of the heap, at least 384 MiB.
 ///
@@ -192,8 +195,8 @@ pub fn is_local_mode(conf: &SparkConf) -> bool {
 pub struct Resources {
     /// Cores in all: executors × executor cores plus the driver's; in local mode, the `local[N]` threads.
     pub cores: f64,
-    /// GiB in all: executors × (heap + overhead) plus the driver's heap and overhead; in local mode, the driver's
-    /// alone.
+    /// GiB in all: executors × (heap + overhead + the Python workers' memory, which YARN and Kubernetes grant on
+    /// top) plus the driver's heap and overhead; in local mode, the driver's alone.
     pub memory_gib: f64,
 }
 
@@ -228,10 +231,11 @@ impl Resources {
             };
         }
         let executors = count(EXECUTOR_INSTANCES, DEFAULT_EXECUTOR_INSTANCES);
+        let python_gib = memory_bytes(config, PYSPARK_MEMORY).unwrap_or(0) as f64 / GIB as f64;
         Resources {
             cores: executors * count(EXECUTOR_CORES, DEFAULT_CORES)
                 + count(DRIVER_CORES, DEFAULT_CORES),
-            memory_gib: executors * gib_of(Jvm::Executor) + driver_gib,
+            memory_gib: executors * (gib_of(Jvm::Executor) + python_gib) + driver_gib,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! tested as text and reused (a dashboard, a scheduler's log) without the binary.
 
 mod attempts;
+mod bench;
 mod classify;
 mod compare;
 mod recommend;
@@ -12,6 +13,7 @@ mod run;
 mod train;
 
 pub use attempts::attempts;
+pub use bench::bench;
 pub use classify::classification;
 pub use compare::comparison;
 pub use recommend::recommendation;

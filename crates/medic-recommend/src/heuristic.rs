@@ -1,28 +1,35 @@
-//! What medic recommends without a model (a new installation, or a space the model cannot see): fixed rules
-//! that practitioners use, labelled as such in every answer.
+//! What medic recommends without a model (a new installation, local mode, or a space the model cannot see): fixed
+//! rules that practitioners use, labelled as such in every answer.
 //!
-//! * Kubernetes VPA's rule after an out-of-memory kill: the memory × 1.2, and at least + 100 MiB.
-//! * For heap errors, a ladder in the manner of Dr. Elephant's tiered memory advice: the heap goes at least to
-//!   the next rung of 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128 GiB, because a 20 % bump of a small heap
-//!   rarely clears a real out-of-memory error and each failed retry costs a whole run.
-//! * A container killed for its memory gets the VPA bump of the whole container, all of it as overhead (the heap
-//!   was not what overflowed).
-//! * A result larger than `spark.driver.maxResultSize`: a cap that holds the results the error names with half
-//!   again to spare (`Total size of serialized results of N tasks (X MiB)`, the rule's `size` capture), at least
-//!   twice the old cap, and a driver heap to hold it; a broadcast table too large (over Spark's limit, or more than
-//!   the driver's heap can build): turn automatic broadcasts off (`spark.sql.autoBroadcastJoinThreshold=-1`), and
-//!   when they are off already (a join hint forces the broadcast), raise the driver's heap instead. Measured with Spark 4.3 here: a broadcast that ran a 512 MiB
+//! * The memory that ran out is multiplied, not nudged: a failed retry costs a whole run (and a heap just under
+//!   the need hangs in garbage collection before it fails), so the first step must be big enough to succeed. The
+//!   factor is 2, 3 or 4 (Pinterest's larger executor profiles), whichever has the lowest expected cost under a
+//!   heavy-tailed prior on how far off the failed setting was ([`jump_factor`]): where memory is a small share of
+//!   the run's price (a small heap beside its cores) the step is 4×, where it dominates, 2×. At least VPA's rule
+//!   after an out-of-memory kill (× 1.2, + 100 MiB).
+//! * Where the error says how much was needed, the new setting covers it with a margin: the results of a
+//!   `spark.driver.maxResultSize` failure (`Total size of serialized results of N tasks (X MiB)`), the request
+//!   execution memory could not grant (`Unable to acquire X bytes of memory, got Y`: the heap whose execution
+//!   share gives every task slot X with half again to spare), the memory a killed container used
+//!   (`X GB of Y GB physical memory used`).
+//! * A container killed for its memory gets more overhead (the heap was not what overflowed).
+//! * A Python worker out of memory gets more of its own limit (`spark.executor.pyspark.memory`), or, without
+//!   one, more overhead, where the workers live; never more heap. In local mode without a limit the workers share
+//!   the machine, and no setting gives them more: do not retry.
+//! * A broadcast table too large (over Spark's limit, or more than the driver's heap can build): turn automatic
+//!   broadcasts off (`spark.sql.autoBroadcastJoinThreshold=-1`), and when they are off already (a join hint forces
+//!   the broadcast), raise the driver's heap instead. Measured with Spark 4.3 here: a broadcast that ran a 512 MiB
 //!   driver out of memory ran as a sort-merge join in the same heap, while more memory fixed it only at 8 GiB.
 //! * In local mode ([`medic_core::spark::local_threads`]: `local`, `local[N]`, `local[*]`, not `local-cluster`)
-//!   the executors are threads of the driver's JVM, so the driver's heap is the one an executor heap error needs:
-//!   the ladder climbs `spark.driver.memory`.
+//!   the executors are threads of the driver's JVM, so the driver's heap is the one an executor heap error needs.
 //! * Unclassified: retry once with the configuration unchanged.
 //! * Escalation ([`advise_run`]): after a memory failure, a candidate that would rerun the failed configuration,
 //!   or one an earlier attempt of the run already failed with, is skipped for the next knob; when none is left the
 //!   answer is "do not retry".
 //!
-//! A bump that would exceed the cluster's largest container is not made: the answer is "do not retry".
+//! A step that would exceed the cluster's largest container is not made: the answer is "do not retry".
 
+use medic_core::history::Prices;
 use medic_core::recommendation::FailedRun;
 use medic_core::spark::{self, Jvm};
 use medic_core::units::parse_logged_size;
@@ -41,21 +48,65 @@ pub struct Advice {
     pub reason: String,
 }
 
-const LADDER_GIB: [u64; 14] = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128];
 const STEP_MIB: u64 = 256;
+
+/// What a retry may multiply the memory that ran out by: Pinterest's larger executor profiles.
+pub const JUMP_FACTORS: [u64; 3] = [2, 3, 4];
 
 /// VPA's bump: × 1.2, at least + 100 MiB, rounded up to 256 MiB.
 pub fn vpa_bump_mib(mib: u64) -> u64 {
     round_up(((mib as f64 * 1.2).ceil() as u64).max(mib + 100))
 }
 
-/// The next rung of the heap ladder above `mib` (or the VPA bump above the last rung).
-pub fn ladder_mib(mib: u64) -> u64 {
-    LADDER_GIB
-        .iter()
-        .map(|gib| gib * 1024)
-        .find(|&rung| rung > mib)
-        .unwrap_or_else(|| vpa_bump_mib(mib))
+/// The factor of [`JUMP_FACTORS`] a retry multiplies the memory setting `key` of `original` (now `current_mib`)
+/// by, and what a run with it costs relative to the failed one (same runtime, [`Prices::default`]).
+///
+/// The factor minimises the expected cost `c(k) + P(need > k) · (1 + c(2k))`: the retry's own cost, and when it
+/// fails too, that failure and a retry at twice again. `P(need > k) = 1/k` is a heavy tail: a failure at a setting
+/// says the need was above it, not by how much, and a failed retry is the expensive outcome. Where memory is a
+/// small share of the price (a 512 MiB heap beside two cores costs 5 % of the run) the answer is 4; where it is
+/// most of it, 2.
+pub fn jump_factor(original: &SparkConf, key: &str, current_mib: u64) -> (u64, f64) {
+    let prices = Prices::default();
+    let price = |config: &SparkConf| prices.cost(config, 3600.0);
+    let base = price(original);
+    let relative = |factor: u64| {
+        let mut config = original.clone();
+        config.set(key, format!("{}m", current_mib.max(1) * factor));
+        if base > 0.0 {
+            price(&config) / base
+        } else {
+            1.0
+        }
+    };
+    let expected = |factor: u64| relative(factor) + (1.0 + relative(2 * factor)) / factor as f64;
+    let factor = JUMP_FACTORS
+        .into_iter()
+        .min_by(|a, b| expected(*a).total_cmp(&expected(*b)))
+        .unwrap_or(2);
+    (factor, relative(factor))
+}
+
+/// The memory setting `key` of `original` (now `current_mib`) raised for a retry: × [`jump_factor`], at least
+/// VPA's bump and at least `floor_mib` (what the error says is needed), rounded up to 256 MiB. Returns the new
+/// value in MiB and why.
+fn raised(original: &SparkConf, key: &str, current_mib: u64, floor_mib: u64) -> (u64, String) {
+    let (factor, relative) = jump_factor(original, key, current_mib);
+    let jumped = round_up(current_mib * factor).max(vpa_bump_mib(current_mib));
+    if floor_mib > jumped {
+        let new = round_up(floor_mib);
+        return (
+            new,
+            format!("{current_mib} MiB → {new} MiB, what the error says is needed with half again"),
+        );
+    }
+    (
+        jumped,
+        format!(
+            "{current_mib} MiB → {jumped} MiB (× {factor}: the step of 2, 3, 4 with the lowest expected cost, a run \
+             at it costing {relative:.2}× the failed one)"
+        ),
+    )
 }
 
 fn round_up(mib: u64) -> u64 {
@@ -78,6 +129,22 @@ pub fn advise_run(run: &FailedRun, limits: Limits) -> Advice {
         &run.evidence,
     );
     let memory = run.category.is_memory_config();
+    if all.is_empty() {
+        return Advice {
+            name: "no_setting",
+            config: None,
+            reason: format!(
+                "no setting medic knows gives more memory for this {} failure in this configuration{}: do not retry, \
+                 a person should look",
+                run.category,
+                if run.category == Category::PythonWorkerOom {
+                    " (local mode, and the Python workers have no limit of their own: they share the machine)"
+                } else {
+                    ""
+                }
+            ),
+        };
+    }
     let repeated: Vec<&Candidate> = all
         .iter()
         .take_while(|candidate| memory && run.repeats(&candidate.config))
@@ -155,26 +222,34 @@ pub fn candidates(
             reason,
         }
     };
-    let ladder = |jvm: Jvm, name: &'static str, what: &str| {
+    // The memory that ran out, multiplied; `floor_mib` is what the error says is needed.
+    let heap_jump = |jvm: Jvm, name: &'static str, what: &str, floor_mib: u64| {
         let heap = heap_mib(original, jvm);
-        let new = ladder_mib(heap).max(vpa_bump_mib(heap));
+        let (new, why) = raised(original, jvm.heap_key(), heap, floor_mib);
         candidate(
             name,
             &|config| {
                 config.set(jvm.heap_key(), format!("{new}m"));
             },
-            format!(
-                "{what} {heap} MiB → {new} MiB (next ladder rung, at least VPA's × 1.2 + 100 MiB)"
-            ),
+            format!("{what} {why}"),
         )
     };
+    let local = spark::is_local_mode(original);
     match category {
-        Category::ExecutorOom if spark::is_local_mode(original) => vec![ladder(
-            Jvm::Driver,
-            "heap_ladder_local",
-            "local mode, where executors run in the driver's JVM: driver heap",
-        )],
-        Category::ExecutorOom => vec![ladder(Jvm::Executor, "heap_ladder", "executor heap")],
+        Category::ExecutorOom => {
+            let jvm = if local { Jvm::Driver } else { Jvm::Executor };
+            let floor = execution_memory_floor_mib(original, jvm, evidence);
+            vec![if local {
+                heap_jump(
+                    jvm,
+                    "heap_jump_local",
+                    "local mode, where executors run in the driver's JVM: driver heap",
+                    floor,
+                )
+            } else {
+                heap_jump(jvm, "heap_jump", "executor heap", floor)
+            }]
+        }
         Category::ContainerMemoryExceeded => {
             let heap = heap_mib(original, Jvm::Executor);
             let overhead = spark::memory_bytes(original, spark::EXECUTOR_OVERHEAD).map_or_else(
@@ -182,18 +257,60 @@ pub fn candidates(
                 |b| b >> 20,
             );
             let container = heap + overhead;
-            let new_overhead = overhead + (vpa_bump_mib(container) - container);
+            // The error may say what the container used: the new one holds that with a quarter to spare.
+            let used = evidence
+                .get("used")
+                .and_then(|used| parse_logged_size(used).ok())
+                .map_or(0, |bytes| (bytes >> 20) * 5 / 4);
+            let new_container = vpa_bump_mib(container).max(round_up(used));
+            let new_overhead = overhead + (new_container - container);
             vec![candidate(
                 "vpa_oom_bump",
                 &|config| {
                     config.set(spark::EXECUTOR_OVERHEAD, format!("{new_overhead}m"));
                 },
                 format!(
-                    "container {container} MiB → {} MiB (VPA: × 1.2, at least + 100 MiB), all of it as overhead: {overhead} → {new_overhead} MiB",
-                    heap + new_overhead
+                    "container {container} MiB → {new_container} MiB (VPA: × 1.2, at least + 100 MiB{}), all of it as overhead: {overhead} → {new_overhead} MiB",
+                    if used > 0 {
+                        ", and the memory it used plus a quarter"
+                    } else {
+                        ""
+                    }
                 ),
             )]
         }
+        Category::PythonWorkerOom => match spark::memory_bytes(original, spark::PYSPARK_MEMORY) {
+            Some(limit) => {
+                let limit = limit >> 20;
+                let (new, why) = raised(original, spark::PYSPARK_MEMORY, limit, 0);
+                vec![candidate(
+                    "python_memory_jump",
+                    &|config| {
+                        config.set(spark::PYSPARK_MEMORY, format!("{new}m"));
+                    },
+                    format!("the Python workers' own limit (spark.executor.pyspark.memory) {why}"),
+                )]
+            }
+            // Without a limit, the workers share the machine with the driver's JVM: no setting gives them more.
+            None if local => Vec::new(),
+            None => {
+                let heap = heap_mib(original, Jvm::Executor);
+                let overhead = spark::memory_bytes(original, spark::EXECUTOR_OVERHEAD).map_or_else(
+                    || spark::default_overhead_mib(heap as f64) as u64,
+                    |b| b >> 20,
+                );
+                let (new, why) = raised(original, spark::EXECUTOR_OVERHEAD, overhead, 0);
+                vec![candidate(
+                    "python_overhead_jump",
+                    &|config| {
+                        config.set(spark::EXECUTOR_OVERHEAD, format!("{new}m"));
+                    },
+                    format!(
+                        "no limit of their own, so the Python workers live in the executor's overhead: overhead {why}"
+                    ),
+                )]
+            }
+        },
         Category::DriverOom => match rule {
             Some("broadcast-table-too-large" | "broadcast-not-enough-driver-memory") => vec![
                 candidate(
@@ -204,10 +321,11 @@ pub fn candidates(
                     "a table too large to broadcast: automatic broadcast joins turned off"
                         .to_owned(),
                 ),
-                ladder(
+                heap_jump(
                     Jvm::Driver,
-                    "heap_ladder",
+                    "heap_jump",
                     "a broadcast the configuration cannot turn off (a join hint forces it): driver heap",
+                    0,
                 ),
             ],
             Some("driver-max-result-size-exceeded") => {
@@ -240,7 +358,7 @@ pub fn candidates(
                     ),
                 )]
             }
-            _ => vec![ladder(Jvm::Driver, "heap_ladder", "driver heap")],
+            _ => vec![heap_jump(Jvm::Driver, "heap_jump", "driver heap", 0)],
         },
         _ => vec![candidate(
             "retry_unchanged",
@@ -248,6 +366,42 @@ pub fn candidates(
             "no rule for this error: one retry with the configuration unchanged".to_owned(),
         )],
     }
+}
+
+/// Spark's reserved system memory: the heap's first 300 MiB are not for execution or storage.
+const RESERVED_MIB: u64 = 300;
+
+/// The heap whose execution memory grants every task slot of `jvm` the request that failed (the `requested`
+/// bytes of `Unable to acquire X bytes of memory, got Y`) with half again to spare, or 0 without that evidence.
+/// Spark's unified memory is `(heap - 300 MiB) × spark.memory.fraction` (0.6 unless set), and a task may hold at
+/// most its share of it (`1/N` of N running tasks).
+fn execution_memory_floor_mib(
+    config: &SparkConf,
+    jvm: Jvm,
+    evidence: &std::collections::BTreeMap<String, String>,
+) -> u64 {
+    let Some(requested) = evidence
+        .get("requested")
+        .and_then(|bytes| bytes.parse::<u64>().ok())
+    else {
+        return 0;
+    };
+    let fraction = config
+        .get("spark.memory.fraction")
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        .filter(|f| *f > 0.0 && *f <= 1.0)
+        .unwrap_or(0.6);
+    let slots = match spark::local_threads(config) {
+        Some(threads) => threads.cores(None),
+        None if jvm == Jvm::Executor => config
+            .get(spark::EXECUTOR_CORES)
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .unwrap_or(1),
+        None => 1,
+    }
+    .max(1);
+    let per_slot_mib = requested.div_ceil(1 << 20) as f64 * 1.5;
+    RESERVED_MIB + (per_slot_mib * slots as f64 / fraction).ceil() as u64
 }
 
 #[cfg(test)]
@@ -277,22 +431,21 @@ mod tests {
         assert_eq!(vpa_bump_mib(256), 512); // 356 rounded up to the 256 MiB step
         assert_eq!(vpa_bump_mib(1024), 1280); // 1228.8 → 1229 → 1280
         assert_eq!(vpa_bump_mib(10240), 12288);
-        assert_eq!(ladder_mib(4096), 6144);
-        assert_eq!(ladder_mib(5000), 6144);
-        assert_eq!(ladder_mib(200 * 1024), vpa_bump_mib(200 * 1024));
     }
 
     #[test]
-    fn heap_errors_climb_the_ladder_and_containers_grow_their_overhead() {
+    fn heap_errors_multiply_the_heap_and_containers_grow_their_overhead() {
         let mut original = SparkConf::new();
         original.set("spark.executor.memory", "4g");
         let advice = advise(Category::ExecutorOom, None, &original, LIMITS);
+        // Two executors of one core and 4 GiB: memory is a third of the price, so × 3 (hand-computed: expected
+        // costs 2.64, 2.61 and 2.72 for × 2, 3, 4).
         assert_eq!(
             advice
                 .config
                 .as_ref()
                 .and_then(|c| c.get("spark.executor.memory")),
-            Some("6144m")
+            Some("12288m")
         );
         let advice = advise(Category::ContainerMemoryExceeded, None, &original, LIMITS);
         // Container 4096 + 410 (default overhead) = 4506 → 5632: overhead 410 + 1126 = 1536.
@@ -307,23 +460,24 @@ mod tests {
     }
 
     #[test]
-    fn in_local_mode_heap_errors_climb_the_drivers_ladder() {
+    fn in_local_mode_heap_errors_raise_the_drivers_heap() {
         let mut original = SparkConf::new();
         original.set("spark.master", "local[2]");
         original.set("spark.driver.memory", "512m");
         original.set("spark.executor.memory", "4g");
         let advice = advise(Category::ExecutorOom, None, &original, LIMITS);
-        assert_eq!(advice.name, "heap_ladder_local");
+        assert_eq!(advice.name, "heap_jump_local");
         let config = advice.config.expect("fits");
-        assert_eq!(config.get("spark.driver.memory"), Some("1024m"));
+        // Half a GiB beside two cores is 5 % of the price: × 4.
+        assert_eq!(config.get("spark.driver.memory"), Some("2048m"));
         assert_eq!(config.get("spark.executor.memory"), Some("4g"));
         original.set("spark.master", "yarn");
         let advice = advise(Category::ExecutorOom, None, &original, LIMITS);
-        assert_eq!(advice.name, "heap_ladder");
+        assert_eq!(advice.name, "heap_jump");
         // local-cluster's executors are JVMs of their own, with their own heap.
         original.set("spark.master", "local-cluster[2,1,1024]");
         let advice = advise(Category::ExecutorOom, None, &original, LIMITS);
-        assert_eq!(advice.name, "heap_ladder");
+        assert_eq!(advice.name, "heap_jump");
     }
 
     #[test]
@@ -399,9 +553,9 @@ mod tests {
             &original,
         );
         let advice = advise_run(&run, LIMITS);
-        assert_eq!(advice.name, "heap_ladder");
+        assert_eq!(advice.name, "heap_jump");
         let config = advice.config.expect("another knob");
-        assert_eq!(config.get("spark.driver.memory"), Some("1024m"));
+        assert_eq!(config.get("spark.driver.memory"), Some("2048m"));
         assert!(
             advice
                 .reason
@@ -450,5 +604,102 @@ mod tests {
             "{}",
             advice.reason
         );
+    }
+
+    #[test]
+    fn the_step_is_smaller_where_memory_is_most_of_the_price() {
+        // Ten executors of one core and 16 GiB: memory is two thirds of the price.
+        let mut original = SparkConf::new();
+        original.set("spark.executor.memory", "16g");
+        original.set("spark.executor.instances", "10");
+        assert_eq!(jump_factor(&original, "spark.executor.memory", 16384).0, 2);
+        original.set("spark.executor.memory", "1g");
+        original.set("spark.executor.cores", "8");
+        assert_eq!(jump_factor(&original, "spark.executor.memory", 1024).0, 4);
+    }
+
+    #[test]
+    fn the_request_execution_memory_refused_sizes_the_heap() {
+        // Unable to acquire 48 MiB in a 512 MiB local[2] driver whose memory fraction is 0.2: each of the two task
+        // slots needs 72 MiB (half again), so the unified pool needs 720 MiB, the heap 300 MiB more.
+        let mut original = SparkConf::new();
+        original.set("spark.master", "local[2]");
+        original.set("spark.driver.memory", "512m");
+        original.set("spark.memory.fraction", "0.2");
+        let mut run = failed(
+            Category::ExecutorOom,
+            "spark-unable-to-acquire-memory",
+            &original,
+        );
+        run.evidence
+            .insert("requested".to_owned(), "50331684".to_owned());
+        // × 4 gives 2048 MiB, more than the evidence asks for: the bigger wins.
+        let config = advise_run(&run, LIMITS).config.expect("retry");
+        assert_eq!(config.get("spark.driver.memory"), Some("2048m"));
+        // A request of 400 MiB needs 300 + 2 × 600 / 0.2 = 6300 MiB, rounded to 6400.
+        run.evidence
+            .insert("requested".to_owned(), (400u64 << 20).to_string());
+        let advice = advise_run(&run, LIMITS);
+        assert_eq!(
+            advice.config.expect("retry").get("spark.driver.memory"),
+            Some("6400m")
+        );
+        assert!(
+            advice.reason.contains("what the error says"),
+            "{}",
+            advice.reason
+        );
+    }
+
+    #[test]
+    fn a_python_worker_gets_its_own_memory_never_the_heap() {
+        let mut original = SparkConf::new();
+        original.set("spark.master", "local[2]");
+        original.set("spark.driver.memory", "512m");
+        original.set("spark.executor.pyspark.memory", "128m");
+        let run = failed(Category::PythonWorkerOom, "python-memory-error", &original);
+        let advice = advise_run(&run, LIMITS);
+        assert_eq!(advice.name, "python_memory_jump");
+        let config = advice.config.expect("retry");
+        // In local mode the workers' memory is not priced: the largest step.
+        assert_eq!(config.get("spark.executor.pyspark.memory"), Some("512m"));
+        assert_eq!(config.get("spark.driver.memory"), Some("512m"));
+        // No limit of their own, in local mode: nothing to raise.
+        let mut unlimited = original.clone();
+        unlimited.0.remove("spark.executor.pyspark.memory");
+        let advice = advise_run(
+            &failed(Category::PythonWorkerOom, "python-memory-error", &unlimited),
+            LIMITS,
+        );
+        assert_eq!((advice.name, advice.config), ("no_setting", None));
+        // No limit on a cluster: the workers live in the overhead.
+        unlimited.set("spark.master", "yarn");
+        let advice = advise_run(
+            &failed(Category::PythonWorkerOom, "python-memory-error", &unlimited),
+            LIMITS,
+        );
+        assert_eq!(advice.name, "python_overhead_jump");
+        assert!(
+            advice
+                .config
+                .expect("retry")
+                .get("spark.executor.memoryOverhead")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn a_killed_container_gets_at_least_what_it_used() {
+        let mut original = SparkConf::new();
+        original.set("spark.executor.memory", "4g");
+        let mut run = failed(
+            Category::ContainerMemoryExceeded,
+            "yarn-container-killed-memory-limits",
+            &original,
+        );
+        run.evidence.insert("used".to_owned(), "8.0 GB".to_owned());
+        let config = advise_run(&run, LIMITS).config.expect("retry");
+        // 8 GiB used, plus a quarter: a 10240 MiB container, of which 4096 MiB heap and 6144 MiB overhead.
+        assert_eq!(config.get("spark.executor.memoryOverhead"), Some("6144m"));
     }
 }

@@ -368,14 +368,14 @@ fn in_local_mode_the_heuristics_decide_even_with_a_model() {
         .recommend(&run, &unhurried(OptimizerKind::Batched))
         .expect("answer");
     assert_eq!(answer.optimizer, "heuristic", "{}", answer.reason);
-    assert_eq!(answer.heuristic.as_deref(), Some("heap_ladder_local"));
+    assert_eq!(answer.heuristic.as_deref(), Some("heap_jump_local"));
     assert!(answer.reason.contains("local mode"), "{}", answer.reason);
     assert_eq!(
         answer
             .changes
             .get("spark.driver.memory")
             .map(|c| c.to.as_deref()),
-        Some(Some("2048m")),
+        Some(Some("4096m")),
         "{:?}",
         answer.changes
     );

@@ -684,8 +684,8 @@ async fn recommendations_use_the_promoted_model_once_there_is_one(app: TestApp) 
     assert_eq!(answer["category"], "executor_oom", "{answer}");
     assert_eq!(answer["retry"], true);
     assert_eq!(answer["optimizer"], "heuristic");
-    assert_eq!(answer["heuristic"], "heap_ladder");
-    assert_eq!(answer["config"]["spark.executor.memory"], "6144m");
+    assert_eq!(answer["heuristic"], "heap_jump");
+    assert_eq!(answer["config"]["spark.executor.memory"], "16384m");
     assert!(answer.get("model_version").is_none());
 
     // A user error is not a configuration problem, whatever the model.
@@ -895,13 +895,13 @@ async fn remediation_patches_the_job_when_a_configuration_can_help(app: TestApp)
     let patch = &patches[0];
     assert_eq!(patch["scope"], json!({"job": "rollup"}));
     assert_eq!(patch["lifetime"], "until_success");
-    assert_eq!(patch["patch"], json!({"spark.executor.memory": "6144m"}));
+    assert_eq!(patch["patch"], json!({"spark.executor.memory": "16384m"}));
     assert_eq!(patch["provenance"]["created_by"], "medic");
     assert_eq!(patch["provenance"]["classification"], "executor_oom");
     assert!(
         patch["provenance"]["reason"]
             .as_str()
-            .is_some_and(|r| r.contains("heuristic heap_ladder")),
+            .is_some_and(|r| r.contains("heuristic heap_jump")),
         "{patch}"
     );
     assert_eq!(
@@ -913,7 +913,7 @@ async fn remediation_patches_the_job_when_a_configuration_can_help(app: TestApp)
     let (resolved, applied) = app.resolved(config.clone()).await;
     assert_eq!(
         resolved,
-        json!({"spark.executor.memory": "6144m", "spark.executor.cores": "4"})
+        json!({"spark.executor.memory": "16384m", "spark.executor.cores": "4"})
     );
     assert_eq!(applied, json!([patch["id"]]));
     let (_, other) = app
@@ -968,11 +968,11 @@ async fn shadow_mode_stores_nothing_and_retries_as_without_medic(app: TestApp) {
     assert_eq!(answer["patch_id"], Value::Null);
     assert_eq!(
         answer["recommendation"]["config"]["spark.executor.memory"],
-        "6144m"
+        "12288m"
     );
     let reason = answer["reason"].as_str().unwrap_or_default();
     assert!(
-        reason.contains("would have retried with a patch setting spark.executor.memory=6144m"),
+        reason.contains("would have retried with a patch setting spark.executor.memory=12288m"),
         "{reason}"
     );
     // A preemption is restartable: retried, even past the attempts guard medic would have applied.
@@ -1161,7 +1161,8 @@ async fn a_new_recommendation_supersedes_the_last_until_a_loop_stops_it(app: Tes
     let first_id = first["patch_id"].as_str().expect("patch").to_owned();
     let (config, applied) = app.resolved(base.clone()).await;
     assert_eq!(applied, json!([first_id]));
-    assert_eq!(config["spark.executor.memoryOverhead"], "1536m", "{config}");
+    // 5.5 GB used, plus a quarter: a 7168 MiB container over the 4096 MiB heap.
+    assert_eq!(config["spark.executor.memoryOverhead"], "3072m", "{config}");
 
     // Attempt 2, with that configuration, runs out of heap: a new patch replaces the first, and keeps its overhead.
     let second = app
@@ -1178,7 +1179,7 @@ async fn a_new_recommendation_supersedes_the_last_until_a_loop_stops_it(app: Tes
     assert_eq!(applied, json!([second_id]), "the patches stacked");
     assert_eq!(
         config,
-        json!({"spark.executor.memory": "6144m", "spark.executor.memoryOverhead": "1536m"})
+        json!({"spark.executor.memory": "12288m", "spark.executor.memoryOverhead": "3072m"})
     );
     let (_, first_now) = app
         .call("GET", &format!("/v1/patches/{first_id}"), None, None)

@@ -353,7 +353,7 @@ async fn the_heuristics_escalate_when_the_first_fix_did_not_cure_the_failure(bac
             .config
             .as_ref()
             .and_then(|c| c.get("spark.driver.memory")),
-        Some("1024m"),
+        Some("2048m"),
         "{}",
         recommendation.reason
     );

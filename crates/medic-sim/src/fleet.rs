@@ -52,6 +52,31 @@ fn default_spill_headroom() -> f64 {
     1.1
 }
 
+fn default_gc_hang() -> GcHang {
+    GcHang {
+        within: 0.15,
+        runtime_factor: 2.0,
+    }
+}
+
+fn default_peak_follows_heap() -> f64 {
+    0.2
+}
+
+/// A heap just under the need does not fail fast: the JVM collects garbage for a long time before it gives up.
+/// Seen with Spark 4.3 here: a driver heap that was almost enough hung about 150 s before it failed, where the
+/// job's successful runs took 25 to 42 s. A long job's hang is bounded by the task failing, so the default is a
+/// milder 2 full runs.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcHang {
+    /// How far under the need (as a share of the need) a heap hangs instead of failing fast: 0.15 means a
+    /// usable heap of 85 % to 100 % of the need.
+    pub within: f64,
+    /// A hanging attempt runs this many times a full run before it fails (instead of `failed_fraction`).
+    pub runtime_factor: f64,
+}
+
 /// A log-normal distribution given by its median and the standard deviation of its logarithm.
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -156,6 +181,15 @@ pub struct RuntimeSpec {
     pub spill_headroom: f64,
     /// How far a failed attempt gets before it fails, as a fraction of a full run.
     pub failed_fraction: Range,
+    /// Heaps just under the need hang in garbage collection before they fail. Fleet files written before it
+    /// existed get a hang within 15 % of the need, 2 full runs long.
+    #[serde(default = "default_gc_hang")]
+    pub gc_hang: GcHang,
+    /// How a successful run's measured peak heap grows with the heap it was given, beyond its need: the peak is
+    /// `need × (heap / need)^this` (the JVM collects lazily when it has room, as real Spark's peaks showed here).
+    /// 0 is a peak that is exactly the need. Fleet files written before it existed get 0.2.
+    #[serde(default = "default_peak_follows_heap")]
+    pub peak_follows_heap: f64,
 }
 
 /// Prices of compute.
@@ -323,6 +357,19 @@ impl FleetSpec {
             r.spill_headroom.is_finite() && r.spill_headroom > 1.0 && r.spill_headroom <= 3.0,
             "runtime.spill_headroom",
             "above 1 and at most 3",
+        );
+        check(
+            r.gc_hang.within.is_finite()
+                && (0.0..1.0).contains(&r.gc_hang.within)
+                && r.gc_hang.runtime_factor.is_finite()
+                && (0.0..=10.0).contains(&r.gc_hang.runtime_factor),
+            "runtime.gc_hang",
+            "within in [0, 1) and runtime_factor in [0, 10]",
+        );
+        check(
+            r.peak_follows_heap.is_finite() && (0.0..=1.0).contains(&r.peak_follows_heap),
+            "runtime.peak_follows_heap",
+            "between 0 and 1",
         );
         check(
             positive(r.failed_fraction.min)

@@ -362,18 +362,31 @@ impl World {
             * (0.05 * standard_normal(&mut rng)).exp();
         if failure.is_some() {
             let f = self.spec.runtime.failed_fraction;
-            runtime_s *= rng.random_range(f.min..=f.max);
+            let fraction = rng.random_range(f.min..=f.max);
+            // A heap just under its need hangs in garbage collection before it fails (a heap error only: the
+            // container and the driver's own failures are drawn as they were).
+            let hang = self.spec.runtime.gc_hang;
+            let hangs = failure == Some(FailureKind::ExecutorHeap)
+                && usable_heap >= heap_need * (1.0 - hang.within);
+            runtime_s *= if hangs { hang.runtime_factor } else { fraction };
         }
+        // The JVM collects lazily when it has room: a run given more heap than it needs shows a higher peak.
+        let peak_heap = if usable_heap > heap_need {
+            heap_need * (usable_heap / heap_need).powf(self.spec.runtime.peak_follows_heap)
+        } else {
+            usable_heap
+        };
         Attempt {
             failure,
             runtime_seconds: runtime_s,
             cost_dollars: self.prices.cost(conf, runtime_s),
-            peak_heap_bytes: (heap_need.min(usable_heap) * (1u64 << 20) as f64) as u64,
+            peak_heap_bytes: (peak_heap * (1u64 << 20) as f64) as u64,
             input_bytes: input as u64,
             // A run that spills writes a share of its input to disk, more the tighter its heap.
             spilled_bytes: (input * 0.5 * tightness) as u64,
             heap_mib: (heap, heap_need),
-            container_mib: (heap + overhead, heap_need.min(heap) + overhead_need),
+            // The heap the JVM holds is resident too: a container uses its heap's peak plus what lives off-heap.
+            container_mib: (heap + overhead, peak_heap.min(heap) + overhead_need),
             driver_mib: (driver, driver_need.min(driver)),
         }
     }
@@ -643,5 +656,51 @@ mod tests {
         let fixed = world.attempt(job, 5, 2, &bigger);
         assert_eq!(fixed.failure, None);
         assert!(world.prices.cost(&bigger, 3600.0) > world.prices.cost(&job.conf, 3600.0));
+    }
+
+    #[test]
+    fn a_heap_just_under_the_need_hangs_and_peaks_grow_with_the_heap() {
+        let spec = FleetSpec::default_fleet();
+        let world = World::new(&spec);
+        let day = 4;
+        let mut checked = 0;
+        for job in world.jobs_on(day).take(40) {
+            let own = world.attempt(job, day, 1, &job.conf);
+            if own.failure.is_some() {
+                continue;
+            }
+            let need = own.heap_mib.1;
+            let sized = |factor: f64| {
+                let mut conf = job.conf.clone();
+                conf.set("spark.executor.memory", format_mib(need * factor));
+                conf.set(
+                    "spark.executor.memoryOverhead",
+                    format_mib(granted_mib(&job.conf).1),
+                );
+                world.attempt(job, day, 1, &conf)
+            };
+            let (almost, far, fits, roomy) = (sized(0.95), sized(0.5), sized(1.5), sized(3.0));
+            if almost.failure != Some(FailureKind::ExecutorHeap)
+                || far.failure != Some(FailureKind::ExecutorHeap)
+            {
+                continue;
+            }
+            // Almost enough: 2 full (slowed) runs in garbage collection; far short: it fails part of the way in.
+            assert!(
+                almost.runtime_seconds > 1.5 * fits.runtime_seconds,
+                "{}",
+                job.identity.id
+            );
+            assert!(
+                far.runtime_seconds < almost.runtime_seconds / 2.0,
+                "{}",
+                job.identity.id
+            );
+            // The same need, a higher peak with more heap: need × 2^0.2 between them.
+            let ratio = roomy.peak_heap_bytes as f64 / fits.peak_heap_bytes as f64;
+            assert!((ratio - 2f64.powf(0.2)).abs() < 0.01, "{ratio}");
+            checked += 1;
+        }
+        assert!(checked >= 20, "{checked}");
     }
 }

@@ -49,6 +49,9 @@ enum Command {
     Recommend(cmd::recommend::Args),
     /// Run a workflow to the end, retrying failed jobs with medic's decisions.
     Run(cmd::run::Args),
+    /// Benchmarks of medic on real jobs.
+    #[command(subcommand)]
+    Bench(cmd::bench::Command),
     /// Right-size each job's memory from its recent successful runs (a dry run unless --apply).
     Rightsize(cmd::rightsize::Args),
     /// Compare medic with today's retry policies on a simulated fleet (history, training, remediation, costs).
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Train(args) => cmd::train::run(args),
         Command::Model(command) => cmd::model::run(command),
         Command::Recommend(args) => cmd::recommend::run(args),
+        Command::Bench(command) => cmd::bench::run(command),
         Command::Run(args) => cmd::run::run(args),
         Command::Rightsize(args) => cmd::rightsize::run(args),
         Command::Simulate(args) => cmd::simulate::run(args, false),

@@ -83,7 +83,7 @@ fn assert_remediated(report: &Value) {
     assert_eq!(attempts[0]["decision"], "retry");
     assert_eq!(
         attempts[0]["config_changes"]["spark.executor.memory"],
-        "6144m"
+        "16384m"
     );
     assert_eq!(attempts[1]["decision"], "succeeded");
     assert!(attempts[0]["cost"].as_f64().is_some_and(|c| c >= 0.0));
@@ -114,7 +114,7 @@ fn assert_stored(db: &str) {
     assert_eq!(records[0]["job"]["id"], "nightly.heap-hungry");
     assert_eq!(records[0]["failure_category"], "executor_oom");
     assert_eq!(records[0]["outcome"], "succeeded");
-    assert_eq!(records[0]["config"]["spark.executor.memory"], "6144m");
+    assert_eq!(records[0]["config"]["spark.executor.memory"], "16384m");
     let patches = medic(&["patch", "list", "--db", db], None);
     let listing = String::from_utf8_lossy(&patches.stdout);
     assert!(
@@ -148,7 +148,7 @@ fn assert_stored(db: &str) {
     assert_eq!(summary, expected, "{attempts:#?}");
     assert_eq!(
         attempts[0]["recommended_changes"]["spark.executor.memory"],
-        "6144m"
+        "16384m"
     );
     assert!(
         attempts
@@ -291,8 +291,8 @@ async fn recommend_answers_alike_through_a_server_and_the_database(backend: Test
     };
     let local = answer(&["--db", database.url()]);
     assert_eq!(local["retry"], true, "{local}");
-    assert_eq!(local["heuristic"], "heap_ladder");
-    assert_eq!(local["config"]["spark.executor.memory"], "6144m");
+    assert_eq!(local["heuristic"], "heap_jump");
+    assert_eq!(local["config"]["spark.executor.memory"], "16384m");
     let server = support::Server::start(database.url(), ADMIN, "warn");
     let address = format!("http://{}", server.address());
     assert_eq!(answer(&["--server", &address]), local);

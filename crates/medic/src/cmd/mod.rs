@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod bench;
 pub mod classify;
 pub mod config;
 pub mod history;

@@ -13,6 +13,7 @@ use medic_core::clock::{Clock, SystemClock};
 use medic_core::history::Prices;
 use medic_scheduler::{
     JobRunner, NoRemediation, ProcessRunner, Remediator, Scheduler, ThreadSleeper, Workflow,
+    WorkflowReport,
 };
 use medic_spark::{SparkInstall, SparkRunner};
 
@@ -76,20 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Prices::default(),
         ))
     };
-    eprintln!(
-        "medic: running {} ({} jobs); attempts in {}",
-        workflow.name,
-        workflow.jobs.len(),
-        run_dir.display()
-    );
-    let scheduler = Scheduler::new(runner, remediator, ThreadSleeper, clock);
-    let mut report = scheduler.run(&workflow, &run_dir, |event| {
-        let mut line = String::new();
-        if medic_print::event(&mut line, event).is_ok() {
-            eprint!("{line}");
-        }
-    })?;
-    report.price_unpriced(&Prices::default());
+    let report = execute(&workflow, runner, remediator, clock, &run_dir)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
@@ -105,9 +93,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Runs `workflow` to the end in `run_dir`, printing each event to stderr as it happens; every attempt is priced.
+pub fn execute(
+    workflow: &Workflow,
+    runner: Box<dyn JobRunner>,
+    remediator: Box<dyn Remediator>,
+    clock: Arc<dyn Clock>,
+    run_dir: &std::path::Path,
+) -> anyhow::Result<WorkflowReport> {
+    eprintln!(
+        "medic: running {} ({} jobs); attempts in {}",
+        workflow.name,
+        workflow.jobs.len(),
+        run_dir.display()
+    );
+    let scheduler = Scheduler::new(runner, remediator, ThreadSleeper, clock);
+    let mut report = scheduler.run(workflow, run_dir, |event| {
+        let mut line = String::new();
+        if medic_print::event(&mut line, event).is_ok() {
+            eprint!("{line}");
+        }
+    })?;
+    report.price_unpriced(&Prices::default());
+    Ok(report)
+}
+
 /// The runner for `workflow`: Spark applications are submitted by a [`SparkRunner`] (which runs the other jobs'
 /// commands as they are); a workflow of commands only needs a [`ProcessRunner`].
-fn runner_for(workflow: &Workflow) -> anyhow::Result<Box<dyn JobRunner>> {
+pub fn runner_for(workflow: &Workflow) -> anyhow::Result<Box<dyn JobRunner>> {
     let Some(install) = SparkInstall::for_workflow(workflow)? else {
         return Ok(Box::new(ProcessRunner));
     };
