@@ -29,7 +29,7 @@ for tool in python3 java; do
 done
 
 started=$(date +%s)
-echo "install-spark: installing pyspark $PYSPARK_VERSION into $venv (a ~500 MB download and a ~700 MB folder)" >&2
+echo "install-spark: installing pyspark $PYSPARK_VERSION into $venv (a ~500 MB download and a ~800 MB folder)" >&2
 # Whatever is there without a stamp is a broken or older install: start over.
 rm -rf "$venv"
 mkdir -p "$(dirname "$venv")"

@@ -180,6 +180,10 @@ pub struct BenchJob {
     pub fixed_by: SparkConf,
     /// The error seen at `fails_with`.
     pub error: Option<String>,
+    /// `spark-submit`'s exit code at `fails_with`.
+    pub exit_code: Option<i32>,
+    /// What the verification noticed beyond the ladder.
+    pub notes: Option<String>,
 }
 
 /// A benchmark file: one set of jobs.
@@ -278,8 +282,6 @@ impl BenchFile {
                     ));
                 }
             }
-            let _ = job.notes;
-            let _ = job.exit_code;
             jobs.push(BenchJob {
                 name: job.name,
                 set: set.to_owned(),
@@ -290,6 +292,8 @@ impl BenchFile {
                 fails_with: conf_of(&job.fails_with),
                 fixed_by: conf_of(&job.fixed_by),
                 error: job.error,
+                exit_code: job.exit_code,
+                notes: job.notes,
             });
         }
         if !problems.is_empty() {

@@ -134,3 +134,33 @@ fn a_job_the_run_did_not_reach_fails_its_bar() {
     assert!(!score.jobs[0].passed);
     assert_eq!(score.jobs[0].attempts, 0);
 }
+
+#[test]
+fn the_shipped_benchmark_is_valid_and_big_enough() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/spark/bench");
+    let files = [
+        BenchFile::load(&folder.join("tuning.yaml")).expect("tuning set"),
+        BenchFile::load(&folder.join("held_out.yaml")).expect("held-out set"),
+    ];
+    let jobs = select(&files, &[]).expect("all");
+    let count = |kind: Kind| jobs.iter().filter(|job| job.kind == kind).count();
+    assert!(count(Kind::Memory) >= 15, "{}", count(Kind::Memory));
+    for file in &files {
+        for kind in [Kind::Memory, Kind::Other, Kind::Healthy] {
+            assert!(
+                file.jobs.iter().any(|job| job.kind == kind),
+                "{} has no {kind:?} job",
+                file.set
+            );
+        }
+        for job in &file.jobs {
+            let application = file.folder.join(&job.application);
+            assert!(application.is_file(), "{}", application.display());
+        }
+    }
+    // One workflow holds them all: names are unique across the sets.
+    assert_eq!(
+        workflow(&files, &jobs).expect("valid").jobs.len(),
+        jobs.len()
+    );
+}
