@@ -166,8 +166,8 @@ pub struct BenchJob {
     pub name: String,
     /// The set it belongs to: its file's stem.
     pub set: String,
-    /// The application, relative to the benchmark file's folder.
-    pub application: String,
+    /// The application: its path in the file, from the benchmark file's folder.
+    pub application: PathBuf,
     /// The application's arguments.
     pub args: Vec<String>,
     /// What it is, as verified.
@@ -191,8 +191,6 @@ pub struct BenchJob {
 pub struct BenchFile {
     /// The set's name: the file's stem.
     pub set: String,
-    /// The file's folder, where the applications' paths start.
-    pub folder: PathBuf,
     /// Its jobs, in file order.
     pub jobs: Vec<BenchJob>,
 }
@@ -285,7 +283,7 @@ impl BenchFile {
             jobs.push(BenchJob {
                 name: job.name,
                 set: set.to_owned(),
-                application: job.application,
+                application: folder.join(&job.application),
                 args: job.args.iter().map(Scalar::text).collect(),
                 kind: job.kind,
                 knob: job.knob,
@@ -301,7 +299,6 @@ impl BenchFile {
         }
         Ok(BenchFile {
             set: set.to_owned(),
-            folder,
             jobs,
         })
     }
@@ -327,24 +324,16 @@ pub fn select<'a>(files: &'a [BenchFile], only: &[String]) -> Result<Vec<&'a Ben
         .collect())
 }
 
-/// One workflow (`spark-bench`) that runs `jobs` (of `files`), each from its failing configuration over the
-/// [`SHARED_CONF`], with [`MAX_ATTEMPTS`] attempts, no backoff and no dependencies.
-pub fn workflow(files: &[BenchFile], jobs: &[&BenchJob]) -> Result<Workflow, Error> {
-    let folder_of = |job: &BenchJob| {
-        files
-            .iter()
-            .find(|file| file.set == job.set)
-            .map(|file| file.folder.clone())
-            .unwrap_or_default()
-    };
+/// One workflow (`spark-bench`) that runs `jobs`, each from its failing configuration over the [`SHARED_CONF`],
+/// with [`MAX_ATTEMPTS`] attempts, no backoff and no dependencies.
+pub fn workflow(jobs: &[&BenchJob]) -> Result<Workflow, Error> {
     let entries: Vec<serde_json::Value> = jobs
         .iter()
         .map(|job| {
-            let application = folder_of(job).join(&job.application);
             serde_json::json!({
                 "name": job.name,
                 "spark": {
-                    "application": application.display().to_string(),
+                    "application": job.application.display().to_string(),
                     "args": job.args,
                 },
                 "conf": job.fails_with.to_json_value(),
@@ -368,11 +357,12 @@ pub fn workflow(files: &[BenchFile], jobs: &[&BenchJob]) -> Result<Workflow, Err
         "jobs": entries,
     })
     .to_string();
-    let working_dir = files
+    // The applications' paths are whole, so the folder the jobs run in is only where their output lands.
+    let working_dir = jobs
         .first()
-        .map(|file| file.folder.clone())
-        .unwrap_or_default();
-    Ok(Workflow::parse("spark-bench", &text, &working_dir)?)
+        .and_then(|job| job.application.parent())
+        .unwrap_or(Path::new("."));
+    Ok(Workflow::parse("spark-bench", &text, working_dir)?)
 }
 
 /// How medic did on one job.

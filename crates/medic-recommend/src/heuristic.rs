@@ -252,10 +252,7 @@ pub fn candidates(
         }
         Category::ContainerMemoryExceeded => {
             let heap = heap_mib(original, Jvm::Executor);
-            let overhead = spark::memory_bytes(original, spark::EXECUTOR_OVERHEAD).map_or_else(
-                || spark::default_overhead_mib(heap as f64) as u64,
-                |b| b >> 20,
-            );
+            let overhead = spark::overhead_bytes(original, Jvm::Executor) >> 20;
             let container = heap + overhead;
             // The error may say what the container used: the new one holds that with a quarter to spare.
             let used = evidence
@@ -294,11 +291,7 @@ pub fn candidates(
             // Without a limit, the workers share the machine with the driver's JVM: no setting gives them more.
             None if local => Vec::new(),
             None => {
-                let heap = heap_mib(original, Jvm::Executor);
-                let overhead = spark::memory_bytes(original, spark::EXECUTOR_OVERHEAD).map_or_else(
-                    || spark::default_overhead_mib(heap as f64) as u64,
-                    |b| b >> 20,
-                );
+                let overhead = spark::overhead_bytes(original, Jvm::Executor) >> 20;
                 let (new, why) = raised(original, spark::EXECUTOR_OVERHEAD, overhead, 0);
                 vec![candidate(
                     "python_overhead_jump",

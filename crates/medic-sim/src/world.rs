@@ -362,6 +362,7 @@ impl World {
             * (0.05 * standard_normal(&mut rng)).exp();
         if failure.is_some() {
             let f = self.spec.runtime.failed_fraction;
+            // Drawn even when the run hangs, so that every later draw of the stream stays where it was.
             let fraction = rng.random_range(f.min..=f.max);
             // A heap just under its need hangs in garbage collection before it fails (a heap error only: the
             // container and the driver's own failures are drawn as they were).
@@ -582,6 +583,18 @@ mod tests {
         assert!((0.02..0.10).contains(&share), "memory failures {share}");
     }
 
+    /// `job`'s first attempt of `day` with an executor heap of `heap_mib` and nothing else changed.
+    fn with_heap(world: &World, job: &SimJob, day: u32, heap_mib: f64) -> Attempt {
+        let mut conf = job.conf.clone();
+        conf.set("spark.executor.memory", format_mib(heap_mib));
+        // Spark's default overhead follows the heap; keep the owner's so only the heap changes.
+        conf.set(
+            "spark.executor.memoryOverhead",
+            format_mib(granted_mib(&job.conf).1),
+        );
+        world.attempt(job, day, 1, &conf)
+    }
+
     #[test]
     fn a_heap_near_the_measured_peak_slows_only_within_the_spill_headroom() {
         let spec = FleetSpec::default_fleet();
@@ -595,16 +608,7 @@ mod tests {
                 continue;
             }
             let need = own.heap_mib.1;
-            let sized = |factor: f64| {
-                let mut conf = job.conf.clone();
-                conf.set("spark.executor.memory", format_mib(need * factor));
-                // Spark's default overhead follows the heap; keep the owner's so only the heap changes.
-                conf.set(
-                    "spark.executor.memoryOverhead",
-                    format_mib(granted_mib(&job.conf).1),
-                );
-                world.attempt(job, day, 1, &conf)
-            };
+            let sized = |factor: f64| with_heap(&world, job, day, need * factor);
             let roomy = sized(1.3);
             assert_eq!(roomy.failure, None, "{}", job.identity.id);
             assert_eq!(roomy.spilled_bytes, 0, "{}", job.identity.id);
@@ -670,15 +674,7 @@ mod tests {
                 continue;
             }
             let need = own.heap_mib.1;
-            let sized = |factor: f64| {
-                let mut conf = job.conf.clone();
-                conf.set("spark.executor.memory", format_mib(need * factor));
-                conf.set(
-                    "spark.executor.memoryOverhead",
-                    format_mib(granted_mib(&job.conf).1),
-                );
-                world.attempt(job, day, 1, &conf)
-            };
+            let sized = |factor: f64| with_heap(&world, job, day, need * factor);
             let (almost, far, fits, roomy) = (sized(0.95), sized(0.5), sized(1.5), sized(3.0));
             if almost.failure != Some(FailureKind::ExecutorHeap)
                 || far.failure != Some(FailureKind::ExecutorHeap)

@@ -65,12 +65,18 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         .map(|path| BenchFile::load(path))
         .collect::<Result<Vec<_>, _>>()?;
     let jobs = medic_bench::select(&files, &args.jobs)?;
-    let workflow = medic_bench::workflow(&files, &jobs)?;
+    let workflow = medic_bench::workflow(&jobs)?;
     let runner = super::run::runner_for(&workflow)?;
-    let fresh = tempfile::tempdir().context("cannot create a folder for the fresh database")?;
+    // Kept until the run ends, then deleted with the database in it.
+    let mut fresh = None;
     let db = match &args.db {
         Some(db) => db.clone(),
-        None => format!("sqlite://{}", fresh.path().join("medic.sqlite").display()),
+        None => {
+            let folder = fresh.insert(
+                tempfile::tempdir().context("cannot create a folder for the fresh database")?,
+            );
+            format!("sqlite://{}", folder.path().join("medic.sqlite").display())
+        }
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut local = medic_service::LocalMedic::open(&db, clock.clone())?.with_actor("medic bench");
