@@ -198,7 +198,7 @@ impl Recommender {
             }
         }
         let visible: Vec<Setting> = visible.into_iter().cloned().collect();
-        let grid = Grid::new(&visible, &base);
+        let grid = Grid::new(&visible, &base, advice.config.as_ref());
         let context = RetryContext {
             job: run.job.clone(),
             failure_category: run.category,

@@ -114,6 +114,12 @@ pub struct Setting {
     /// guesses, and an optimiser would happily pick a guess.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within_factor_of_original: Option<f64>,
+    /// The retry gets at least the heuristics' value of it (the memory that ran out, multiplied or sized from the
+    /// error), or this factor (≥ 1) of the failed run's value, whichever is less: the step on the memory that ran
+    /// out is always taken, and the model chooses what to add to it. Where the model is wrong about the knobs
+    /// that did not run out (fewer cores, more partitions), the step still fixes what did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heuristic_floor_factor: Option<f64>,
 }
 
 /// How a setting's values are described.
@@ -259,12 +265,18 @@ impl SearchSpaces {
                 if let Err(problem) = levels(setting) {
                     problems.push(format!("{at}: {problem}"));
                 }
-                if let Some(factor) = setting.within_factor_of_original
-                    && !(factor.is_finite() && factor >= 1.0)
-                {
-                    problems.push(format!(
-                        "{at}: within_factor_of_original is {factor}, expected a number ≥ 1"
-                    ));
+                for (name, factor) in [
+                    (
+                        "within_factor_of_original",
+                        setting.within_factor_of_original,
+                    ),
+                    ("heuristic_floor_factor", setting.heuristic_floor_factor),
+                ] {
+                    if let Some(factor) = factor
+                        && !(factor.is_finite() && factor >= 1.0)
+                    {
+                        problems.push(format!("{at}: {name} is {factor}, expected a number ≥ 1"));
+                    }
                 }
             }
         }
@@ -452,8 +464,10 @@ pub type Point = Vec<u16>;
 impl Grid {
     /// The grid of `settings` for a run that failed with `original`. A `never_below_original` setting loses the
     /// values below the original's (a setting with no value left is not searched: the run already had more); a
-    /// `within_factor_of_original` one the values farther than that factor from it.
-    pub fn new(settings: &[Setting], original: &SparkConf) -> Grid {
+    /// `within_factor_of_original` one the values farther than that factor from it; a `heuristic_floor_factor`
+    /// one the values below the lesser of `heuristic`'s (the heuristics' retry configuration) and that factor of
+    /// the original's, or all but its largest when none reaches it.
+    pub fn new(settings: &[Setting], original: &SparkConf, heuristic: Option<&SparkConf>) -> Grid {
         let dimensions = settings
             .iter()
             .filter_map(|setting| {
@@ -464,7 +478,7 @@ impl Grid {
                     .within_factor_of_original
                     .zip(current)
                     .map(|(factor, current)| (current / factor, current * factor));
-                let (texts, numbers): (Vec<String>, Vec<Option<f64>>) = levels
+                let mut allowed: Vec<(String, Option<f64>)> = levels
                     .into_iter()
                     .filter(|(_, number)| match (floor, number) {
                         (Some(floor), Some(number)) => *number >= floor,
@@ -474,7 +488,22 @@ impl Grid {
                         (Some((low, high)), Some(number)) => (low..=high).contains(number),
                         _ => true,
                     })
-                    .unzip();
+                    .collect();
+                let step = setting
+                    .heuristic_floor_factor
+                    .zip(heuristic.and_then(|config| current_value(config, &setting.key)))
+                    .map(|(factor, step)| {
+                        current.map_or(step, |current| step.min(current * factor))
+                    });
+                if let Some(step) = step {
+                    let largest = allowed
+                        .iter()
+                        .filter_map(|(_, number)| *number)
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    let step = step.min(largest);
+                    allowed.retain(|(_, number)| number.is_none_or(|number| number >= step));
+                }
+                let (texts, numbers): (Vec<String>, Vec<Option<f64>>) = allowed.into_iter().unzip();
                 (!texts.is_empty()).then(|| Dimension {
                     key: setting.key.clone(),
                     texts,
@@ -621,6 +650,7 @@ mod tests {
             values: None,
             never_below_original: false,
             within_factor_of_original: None,
+            heuristic_floor_factor: None,
         };
         let continuous =
             levels(&setting(SettingKind::Continuous, None, 0.4, 0.8, 0.05)).expect("valid");
@@ -656,7 +686,7 @@ mod tests {
         let mut original = SparkConf::new();
         original.set("spark.executor.memory", "4g");
         original.set("spark.executor.cores", "4");
-        let grid = Grid::new(spaces.settings_for(Category::ExecutorOom), &original);
+        let grid = Grid::new(spaces.settings_for(Category::ExecutorOom), &original, None);
         let memory = &grid.dimensions[0];
         assert_eq!(memory.texts[0], "4096m");
         let nearest = grid.nearest(&original);
@@ -677,6 +707,43 @@ mod tests {
     }
 
     #[test]
+    fn the_heuristics_step_on_the_memory_that_ran_out_is_a_floor_up_to_its_factor() {
+        let spaces = SearchSpaces::built_in();
+        let mut original = SparkConf::new();
+        original.set("spark.executor.memory", "4g");
+        original.set("spark.executor.memoryOverhead", "512m");
+        // The heuristics give the container's overhead 1280m, more than twice 512m: the model's overhead starts at
+        // the first level from 1024m.
+        let mut heuristic = original.clone();
+        heuristic.set("spark.executor.memoryOverhead", "1280m");
+        let container = spaces.settings_for(Category::ContainerMemoryExceeded);
+        let grid = Grid::new(container, &original, Some(&heuristic));
+        assert_eq!(grid.dimensions[0].key, "spark.executor.memoryOverhead");
+        assert_eq!(grid.dimensions[0].texts[0], "1152m");
+        // The heap has no floor of that kind there: it may stay.
+        assert_eq!(grid.dimensions[1].texts[0], "4096m");
+        // A heuristic step of × 4 on the heap floors the model at × 2 (the factor), not × 4; a smaller step is the
+        // floor itself.
+        heuristic.set("spark.executor.memory", "16g");
+        let grid = Grid::new(
+            spaces.settings_for(Category::ExecutorOom),
+            &original,
+            Some(&heuristic),
+        );
+        assert_eq!(grid.dimensions[0].texts[0], "8192m");
+        heuristic.set("spark.executor.memory", "6g");
+        let grid = Grid::new(
+            spaces.settings_for(Category::ExecutorOom),
+            &original,
+            Some(&heuristic),
+        );
+        assert_eq!(grid.dimensions[0].texts[0], "6144m");
+        // Without the heuristics' answer there is no such floor.
+        let grid = Grid::new(spaces.settings_for(Category::ExecutorOom), &original, None);
+        assert_eq!(grid.dimensions[0].texts[0], "4096m");
+    }
+
+    #[test]
     fn an_unset_overhead_is_spark_default_so_a_retry_never_gets_less() {
         let spaces = SearchSpaces::built_in();
         let mut original = SparkConf::new();
@@ -684,6 +751,7 @@ mod tests {
         let grid = Grid::new(
             spaces.settings_for(Category::ContainerMemoryExceeded),
             &original,
+            None,
         );
         let overhead = &grid.dimensions[0];
         assert_eq!(overhead.key, "spark.executor.memoryOverhead");

@@ -426,7 +426,7 @@ fn settings_the_model_cannot_see_take_the_heuristic_value() {
     assert!(
         answer
             .reason
-            .contains("spark.driver.maxResultSize (unset) → 2048m"),
+            .contains("spark.driver.maxResultSize (unset) → 4096m"),
         "{}",
         answer.reason
     );
