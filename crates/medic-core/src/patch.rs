@@ -211,6 +211,11 @@ impl PatchBody {
                             "operation {index}: value {value} is not a string (Spark settings are strings)"
                         ));
                     }
+                    if let Some(problem) =
+                        value.and_then(|value| value_problem(&path.to_string(), value))
+                    {
+                        problems.push(format!("operation {index}: {problem}"));
+                    }
                 }
             }
             PatchBody::MergePatch(map) if map.is_empty() => {
@@ -226,6 +231,7 @@ impl PatchBody {
                             "`{key}`: {value} is neither a string nor null (to remove the key)"
                         ));
                     }
+                    problems.extend(value_problem(key, value));
                 }
             }
         }
@@ -236,13 +242,26 @@ impl PatchBody {
 /// Why `key` cannot be a Spark setting, if it cannot: Spark ignores properties outside `spark.` ("Ignoring
 /// non-Spark config property"), so a patch setting one would silently change nothing.
 fn key_problem(key: &str) -> Option<String> {
-    if key.starts_with("spark.") && key.len() > "spark.".len() {
+    if key.chars().any(char::is_control) {
+        Some(format!(
+            "{key:?} contains control characters (a line break would write another setting into spark-defaults.conf)"
+        ))
+    } else if key.starts_with("spark.") && key.len() > "spark.".len() {
         None
     } else {
         Some(format!(
             "`{key}` is not a Spark setting (Spark ignores keys that do not start with `spark.`)"
         ))
     }
+}
+
+/// Why `value` cannot be the value of `key`: a control character (a line break in a value would write another
+/// setting into `spark-defaults.conf` or onto the command line).
+fn value_problem(key: &str, value: &serde_json::Value) -> Option<String> {
+    value
+        .as_str()
+        .filter(|text| text.chars().any(char::is_control))
+        .map(|text| format!("`{key}`: the value {text:?} contains control characters"))
 }
 
 /// How long a patch stays in force.

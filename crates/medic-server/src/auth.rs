@@ -20,7 +20,8 @@ use crate::error::ApiError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Read the audit trail (patches, configurations and health are readable without a token).
+    /// Read patches, configurations, attempts and the audit trail (health, metrics, the mode and the API's
+    /// description are readable without a token).
     Reader,
     /// Also create and revoke patches and report runs.
     Writer,
@@ -134,11 +135,20 @@ impl Tokens {
             path: shown.clone(),
             source,
         })?;
-        let file: TokenFile =
-            serde_saphyr::from_str(&text).map_err(|e| TokenFileError::Invalid {
-                path: shown.clone(),
-                problems: vec![e.to_string()],
-            })?;
+        // The parser's own message quotes the line it stopped at, which may hold a token: only where it stopped
+        // is reported.
+        let file: TokenFile = serde_saphyr::from_str(&text).map_err(|e| TokenFileError::Invalid {
+            path: shown.clone(),
+            problems: vec![format!(
+                "not a token list `tokens: [{{name, role, token}}]`{} (the parser's message is left out: it may \
+                 quote a token)",
+                e.location().map_or(String::new(), |at| format!(
+                    " at line {}, column {}",
+                    at.line(),
+                    at.column()
+                ))
+            )],
+        })?;
         let problems: Vec<String> = file
             .tokens
             .iter()
@@ -180,9 +190,12 @@ pub struct Caller(pub Option<Principal>);
 impl Caller {
     /// The caller, if its role is at least `needed`: 401 without a token, 403 with too weak a one.
     pub fn require(self, needed: Role) -> Result<Principal, ApiError> {
-        let principal = self.0.ok_or(ApiError::Unauthorized(
-            "this request changes state and needs `Authorization: Bearer <token>`",
-        ))?;
+        let principal = self.0.ok_or(ApiError::Unauthorized(match needed {
+            Role::Reader => "this request needs a token: `Authorization: Bearer <token>`",
+            Role::Writer | Role::Admin => {
+                "this request changes state and needs `Authorization: Bearer <token>`"
+            }
+        }))?;
         if principal.role >= needed {
             Ok(principal)
         } else {
@@ -218,6 +231,40 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(ApiError::Unauthorized("unknown token"))
     }
 }
+
+/// A caller with at least the role its type names, checked from the request's headers before its path, query or
+/// body is read: a request without a good enough token gets 401 or 403, whatever else is wrong with it (an
+/// invalid body would otherwise answer 400 or 422 and tell an unauthenticated caller how the API parses).
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, $role:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub Principal);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+                Caller::from_request_parts(parts, state).await?.require($role).map($name)
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// A caller with the reader role or more.
+    AsReader,
+    Role::Reader
+);
+role_extractor!(
+    /// A caller with the writer role or more.
+    AsWriter,
+    Role::Writer
+);
+role_extractor!(
+    /// A caller with the admin role.
+    AsAdmin,
+    Role::Admin
+);
 
 #[cfg(test)]
 mod tests {
@@ -264,6 +311,18 @@ mod tests {
             "tokens:\n  - {name: a, role: writer, token: xxxxxxxxxxxxxxxxxxxx, team: x}\n",
         );
         assert!(Tokens::new().add_file(&unknown_field).is_err());
+        // A line the parser cannot read is placed, not quoted: it may hold a token.
+        let malformed = write(
+            "malformed",
+            "tokens:\n  - {name: a, role: boss, token: do-not-print-this-secret-1}\n  - [name: b\n",
+        );
+        let message = Tokens::new()
+            .add_file(&malformed)
+            .expect_err("refused")
+            .to_string();
+        assert!(message.contains("line"), "{message}");
+        assert!(!message.contains("do-not-print"), "{message}");
+        std::fs::remove_file(malformed).ok();
         std::fs::remove_file(path).ok();
         std::fs::remove_file(unknown_field).ok();
     }

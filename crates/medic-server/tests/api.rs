@@ -238,7 +238,7 @@ async fn bad_requests_are_refused_and_store_nothing(app: TestApp) {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    let (_, patches) = app.call("GET", "/v1/patches", None, None).await;
+    let (_, patches) = app.call("GET", "/v1/patches", Some(READER), None).await;
     assert_eq!(patches, json!([]), "a refused request stored something");
     let (_, audit) = app.call("GET", "/v1/audit", Some(READER), None).await;
     assert_eq!(audit, json!([]), "a refused request was audited");
@@ -283,7 +283,7 @@ async fn the_scheduler_gets_the_patched_configuration(app: TestApp) {
         .call(
             "POST",
             "/v1/config/resolve",
-            None,
+            Some(READER),
             Some(json!({"job": job, "config": {"spark.executor.memory": "4g", "spark.executor.cores": "4"}})),
         )
         .await;
@@ -308,19 +308,21 @@ async fn the_scheduler_gets_the_patched_configuration(app: TestApp) {
             .is_some_and(|r| !r.is_empty())
     );
 
-    let (_, listed) = app.call("GET", "/v1/patches?job=hourly", None, None).await;
+    let (_, listed) = app
+        .call("GET", "/v1/patches?job=hourly", Some(READER), None)
+        .await;
     assert_eq!(listed, json!([other_job]));
     let (_, shown) = app
         .call(
             "GET",
             &format!("/v1/patches/{}", by_job["id"].as_str().expect("id")),
-            None,
+            Some(READER),
             None,
         )
         .await;
     assert_eq!(shown, by_job);
     let (_, active) = app
-        .call("GET", "/v1/patches?status=active", None, None)
+        .call("GET", "/v1/patches?status=active", Some(READER), None)
         .await;
     assert_eq!(active.as_array().map(Vec::len), Some(5));
 }
@@ -369,7 +371,7 @@ async fn revokes_name_the_version_they_expect(app: TestApp) {
         .call(
             "POST",
             "/v1/config/resolve",
-            None,
+            Some(READER),
             Some(json!({"job": {"id": "rollup"}})),
         )
         .await;
@@ -387,7 +389,12 @@ async fn runs_consume_patches_by_lifetime(app: TestApp) {
         .await;
     let resolve = json!({"job": {"id": "rollup"}, "config": {}});
     let (_, first) = app
-        .call("POST", "/v1/config/resolve", None, Some(resolve.clone()))
+        .call(
+            "POST",
+            "/v1/config/resolve",
+            Some(READER),
+            Some(resolve.clone()),
+        )
         .await;
     assert_eq!(
         first["applied"],
@@ -418,7 +425,12 @@ async fn runs_consume_patches_by_lifetime(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{recorded}");
     assert_eq!(recorded["consumed"][0]["id"], one_shot["id"]);
     let (_, second) = app
-        .call("POST", "/v1/config/resolve", None, Some(resolve.clone()))
+        .call(
+            "POST",
+            "/v1/config/resolve",
+            Some(READER),
+            Some(resolve.clone()),
+        )
         .await;
     assert_eq!(second["applied"], json!([until_success["id"]]));
 
@@ -432,7 +444,7 @@ async fn runs_consume_patches_by_lifetime(app: TestApp) {
         .await;
     assert_eq!(recorded["consumed"][0]["status"], "consumed");
     let (_, third) = app
-        .call("POST", "/v1/config/resolve", None, Some(resolve))
+        .call("POST", "/v1/config/resolve", Some(READER), Some(resolve))
         .await;
     assert_eq!(third["applied"], json!([]));
     assert_eq!(third["config"], json!({}));
@@ -518,12 +530,17 @@ async fn expired_patches_stop_applying(app: TestApp) {
     .await;
     let resolve = json!({"job": {"id": "rollup", "cluster": "emr-1"}, "config": {"spark.executor.memory": "4g"}});
     let (_, before) = app
-        .call("POST", "/v1/config/resolve", None, Some(resolve.clone()))
+        .call(
+            "POST",
+            "/v1/config/resolve",
+            Some(READER),
+            Some(resolve.clone()),
+        )
         .await;
     assert_eq!(before["config"]["spark.executor.memory"], "6g");
     app.clock.advance(time::Duration::hours(1));
     let (_, after) = app
-        .call("POST", "/v1/config/resolve", None, Some(resolve))
+        .call("POST", "/v1/config/resolve", Some(READER), Some(resolve))
         .await;
     assert_eq!(after["config"]["spark.executor.memory"], "4g");
 }
@@ -570,7 +587,7 @@ async fn health_metrics_and_openapi(app: TestApp) {
     app.call(
         "POST",
         "/v1/config/resolve",
-        None,
+        Some(READER),
         Some(json!({"job": {"id": "a"}})),
     )
     .await;
@@ -796,7 +813,7 @@ impl TestApp {
             .call(
                 "POST",
                 "/v1/config/resolve",
-                None,
+                Some(READER),
                 Some(json!({"job": {"id": "rollup", "workflow": "nightly", "owner": "data-eng"}, "config": config})),
             )
             .await;
@@ -805,7 +822,7 @@ impl TestApp {
     }
 
     async fn patches(&self) -> Vec<Value> {
-        let (_, patches) = self.call("GET", "/v1/patches", None, None).await;
+        let (_, patches) = self.call("GET", "/v1/patches", Some(READER), None).await;
         patches.as_array().cloned().unwrap_or_default()
     }
 
@@ -920,7 +937,7 @@ async fn remediation_patches_the_job_when_a_configuration_can_help(app: TestApp)
         .call(
             "POST",
             "/v1/config/resolve",
-            None,
+            Some(READER),
             Some(json!({"job": {"id": "hourly"}, "config": config})),
         )
         .await;
@@ -1182,7 +1199,12 @@ async fn a_new_recommendation_supersedes_the_last_until_a_loop_stops_it(app: Tes
         json!({"spark.executor.memory": "12288m", "spark.executor.memoryOverhead": "3072m"})
     );
     let (_, first_now) = app
-        .call("GET", &format!("/v1/patches/{first_id}"), None, None)
+        .call(
+            "GET",
+            &format!("/v1/patches/{first_id}"),
+            Some(READER),
+            None,
+        )
         .await;
     assert_eq!(
         (first_now["status"].clone(), first_now["version"].clone()),
@@ -1289,7 +1311,7 @@ async fn a_memory_failure_revokes_the_jobs_right_size(app: TestApp) {
         "{answer}"
     );
     let (status, patch) = app
-        .call("GET", &format!("/v1/patches/{id}"), None, None)
+        .call("GET", &format!("/v1/patches/{id}"), Some(READER), None)
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(patch["status"], "revoked", "{patch}");

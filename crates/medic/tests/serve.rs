@@ -123,6 +123,7 @@ fn acknowledged_writes_survive_kill_9(database: TestDatabase) {
         let id = stored["id"].as_str().expect("id");
         let mut response = agent
             .get(format!("{}/v1/patches/{id}", restarted.base))
+            .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
             .call()
             .expect("read back");
         assert_eq!(response.status(), 200, "acknowledged patch {id} was lost");
@@ -307,6 +308,7 @@ async fn a_server_right_sizes_on_its_schedule() {
     let patch = loop {
         let patches: Value = agent()
             .get(&format!("{}/v1/patches", server.base))
+            .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
             .call()
             .expect("list")
             .body_mut()

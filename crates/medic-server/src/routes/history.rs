@@ -5,7 +5,7 @@ use axum::extract::State;
 use medic_api::{HistoryImport, HistoryStored};
 
 use crate::AppState;
-use crate::auth::{Caller, Role};
+use crate::auth::AsWriter;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 
@@ -22,10 +22,9 @@ use crate::extract::ApiJson;
     ))]
 pub async fn import(
     State(state): State<AppState>,
-    caller: Caller,
+    AsWriter(principal): AsWriter,
     ApiJson(request): ApiJson<HistoryImport>,
 ) -> ApiResult<Json<HistoryStored>> {
-    let principal = caller.require(Role::Writer)?;
     Ok(Json(
         state.service.add_history(request, &principal.name).await?,
     ))

@@ -8,7 +8,7 @@ use axum::extract::State;
 use medic_api::Mode;
 
 use crate::AppState;
-use crate::auth::{Caller, Role};
+use crate::auth::AsAdmin;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 
@@ -29,10 +29,9 @@ pub async fn show(State(state): State<AppState>) -> Json<Mode> {
     ))]
 pub async fn set(
     State(state): State<AppState>,
-    caller: Caller,
+    AsAdmin(principal): AsAdmin,
     ApiJson(request): ApiJson<Mode>,
 ) -> ApiResult<Json<Mode>> {
-    let principal = caller.require(Role::Admin)?;
     Ok(Json(
         state.service.set_mode(request, &principal.name).await?,
     ))

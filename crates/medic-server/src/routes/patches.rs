@@ -8,7 +8,7 @@ use medic_core::patch::Patch;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{Caller, Role};
+use crate::auth::{AsReader, AsWriter};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 
@@ -24,32 +24,40 @@ use crate::extract::{ApiJson, ApiQuery};
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    AsWriter(principal): AsWriter,
     ApiJson(request): ApiJson<CreatePatch>,
 ) -> ApiResult<(StatusCode, Json<Patch>)> {
-    let principal = caller.require(Role::Writer)?;
     let stored = state.service.create_patch(request, &principal.name).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
-/// `GET /v1/patches`: patches, oldest first.
-#[utoipa::path(get, path = "/v1/patches", params(PatchesQuery), tag = "patches",
-    responses((status = 200, description = "Patches, oldest first", body = Vec<Patch>)))]
+/// `GET /v1/patches`: patches, oldest first (reader role: patches may carry secrets).
+#[utoipa::path(get, path = "/v1/patches", params(PatchesQuery), tag = "patches", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Patches, oldest first", body = Vec<Patch>),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+    ))]
 pub async fn list(
     State(state): State<AppState>,
+    _reader: AsReader,
     ApiQuery(query): ApiQuery<PatchesQuery>,
 ) -> ApiResult<Json<Vec<Patch>>> {
     Ok(Json(state.service.patches(&query).await?))
 }
 
-/// `GET /v1/patches/{id}`.
-#[utoipa::path(get, path = "/v1/patches/{id}", tag = "patches",
+/// `GET /v1/patches/{id}` (reader role).
+#[utoipa::path(get, path = "/v1/patches/{id}", tag = "patches", security(("bearer" = [])),
     params(("id" = String, Path, description = "The patch's id")),
     responses(
         (status = 200, description = "The patch", body = Patch),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
         (status = 404, description = "No such patch", body = ErrorBody),
     ))]
-pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Patch>> {
+pub async fn show(
+    State(state): State<AppState>,
+    _reader: AsReader,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Patch>> {
     Ok(Json(state.service.patch(&id).await?))
 }
 
@@ -72,12 +80,11 @@ pub struct RevokeQuery {
     ))]
 pub async fn revoke(
     State(state): State<AppState>,
-    caller: Caller,
+    AsWriter(principal): AsWriter,
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<RevokeQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Patch>> {
-    let principal = caller.require(Role::Writer)?;
     let version = match (query.version, headers.get(header::IF_MATCH)) {
         (Some(version), _) => version,
         (None, Some(value)) => value

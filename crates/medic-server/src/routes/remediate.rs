@@ -5,7 +5,7 @@ use axum::extract::State;
 use medic_api::{RemediateRequest, Remediation};
 
 use crate::AppState;
-use crate::auth::{Caller, Role};
+use crate::auth::AsWriter;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 
@@ -21,10 +21,9 @@ use crate::extract::ApiJson;
     ))]
 pub async fn remediate(
     State(state): State<AppState>,
-    caller: Caller,
+    AsWriter(principal): AsWriter,
     ApiJson(request): ApiJson<RemediateRequest>,
 ) -> ApiResult<Json<Remediation>> {
-    let principal = caller.require(Role::Writer)?;
     let answer = state.service.remediate(request, &principal.name).await?;
     if let Some(recommendation) = &answer.recommendation {
         state.metrics.record_recommendation(recommendation);

@@ -8,7 +8,7 @@ use medic_store::AuditEntry;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::{Caller, Role};
+use crate::auth::AsReader;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 
@@ -67,10 +67,9 @@ pub struct AuditQuery {
     ))]
 pub async fn audit(
     State(state): State<AppState>,
-    caller: Caller,
+    _reader: AsReader,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
-    caller.require(Role::Reader)?;
     let limit = query.limit.unwrap_or(100).min(10_000);
     Ok(Json(state.service.store.audit(limit).await?))
 }
