@@ -15,41 +15,43 @@ use std::process::{Command, Output};
 use medic_store::testing::{TestBackend, TestDatabase};
 use serde_json::Value;
 
-/// The memory failures of the example workflow: job, the category and rule of its first failure, its exit code,
-/// and the setting medic's fix must change.
-const MEMORY_FAILURES: [(&str, &str, &str, i64, &str); 5] = [
+/// The memory failures of the example workflow: job, the category and the rules its first failure may match, its
+/// exit code, and the setting medic's fix must change. `collect()` runs the driver out of heap in the Py4J call's
+/// thread or in one of the driver's own threads (the ones `driver-thread-oom` names), whichever allocates first:
+/// CI has seen both, and both rules give the same fix.
+const MEMORY_FAILURES: [(&str, &str, &[&str], i64, &str); 5] = [
     (
         "collect-to-driver",
         "driver_oom",
-        "py4j-driver-oom",
+        &["py4j-driver-oom", "driver-thread-oom"],
         1,
         "spark.driver.memory",
     ),
     (
         "result-size",
         "driver_oom",
-        "driver-max-result-size-exceeded",
+        &["driver-max-result-size-exceeded"],
         1,
         "spark.driver.maxResultSize",
     ),
     (
         "broadcast-join",
         "driver_oom",
-        "broadcast-not-enough-driver-memory",
+        &["broadcast-not-enough-driver-memory"],
         1,
         "spark.sql.autoBroadcastJoinThreshold",
     ),
     (
         "executor-heap",
         "executor_oom",
-        "executor-task-oom",
+        &["executor-task-oom"],
         52,
         "spark.driver.memory",
     ),
     (
         "execution-memory",
         "executor_oom",
-        "spark-unable-to-acquire-memory",
+        &["spark-unable-to-acquire-memory"],
         1,
         "spark.driver.memory",
     ),
@@ -162,7 +164,7 @@ async fn memory_failures_are_fixed_and_bugs_are_not_retried(backend: TestBackend
     let db = database.url();
     let report = run_examples(db, &runs_dir("remediated"), &[]);
 
-    for (name, category, rule, exit_code, setting) in MEMORY_FAILURES {
+    for (name, category, rules, exit_code, setting) in MEMORY_FAILURES {
         let job = job(&report, name);
         let tries = attempts(job);
         assert_eq!(job["status"], "succeeded", "{name}: {job:#}");
@@ -173,7 +175,10 @@ async fn memory_failures_are_fixed_and_bugs_are_not_retried(backend: TestBackend
         let first = &tries[0];
         assert_eq!(first["exit_code"], exit_code, "{name}: {first:#}");
         assert_eq!(first["category"], category, "{name}: {first:#}");
-        assert_eq!(first["rule"], rule, "{name}: {first:#}");
+        assert!(
+            rules.iter().any(|rule| first["rule"] == *rule),
+            "{name}: matched one of {rules:?}: {first:#}"
+        );
         assert_eq!(first["decision"], "retry", "{name}: {first:#}");
         assert!(
             first["config_changes"][setting].is_string(),
