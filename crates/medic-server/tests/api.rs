@@ -1210,12 +1210,13 @@ async fn a_new_recommendation_supersedes_the_last_until_a_loop_stops_it(app: Tes
         (first_now["status"].clone(), first_now["version"].clone()),
         (json!("superseded"), json!(2))
     );
+    // The older patch is superseded before the new one is stored: a job never has two active medic patches.
     assert_eq!(
         app.audit_actions().await,
         [
             ("scheduler".to_owned(), "create".to_owned()),
-            ("scheduler".to_owned(), "create".to_owned()),
             ("scheduler".to_owned(), "supersede".to_owned()),
+            ("scheduler".to_owned(), "create".to_owned()),
         ]
     );
 

@@ -49,6 +49,54 @@ impl Default for RemediationPolicy {
     }
 }
 
+impl RemediationPolicy {
+    /// Reads a policy from YAML (or JSON) text; `origin` names it in errors. Every problem is reported, and a
+    /// policy with any is refused whole.
+    pub fn from_yaml(text: &str, origin: &str) -> crate::Result<Self> {
+        let invalid = |problems: Vec<String>| crate::Error::Invalid {
+            code: "invalid_policy",
+            what: "policy",
+            problems: problems
+                .into_iter()
+                .map(|problem| format!("{origin}: {problem}"))
+                .collect(),
+        };
+        let policy: RemediationPolicy =
+            serde_saphyr::from_str(text).map_err(|error| invalid(vec![error.to_string()]))?;
+        let problems = policy.problems();
+        if problems.is_empty() {
+            Ok(policy)
+        } else {
+            Err(invalid(problems))
+        }
+    }
+
+    /// Every reason this policy is unusable; empty when it is fine.
+    pub fn problems(&self) -> Vec<String> {
+        [
+            (
+                "max_attempts_per_run",
+                self.max_attempts_per_run,
+                "no run would get an attempt",
+            ),
+            (
+                "max_retries_per_job_per_day",
+                self.max_retries_per_job_per_day,
+                "medic would never retry a job",
+            ),
+            (
+                "max_recommendations_without_success",
+                self.max_recommendations_without_success,
+                "medic would never recommend",
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, value, _)| *value == 0)
+        .map(|(name, _, why)| format!("`{name}` is 0: {why}"))
+        .collect()
+    }
+}
+
 /// Whether `patch` is one of the patches the remediation flow stores for job `job_id`: created by medic, until a
 /// success, scoped to exactly that job. Those are what the guards count and what a new recommendation replaces.
 pub fn is_medics(patch: &Patch, job_id: &str) -> bool {
@@ -282,8 +330,8 @@ mod tests {
 
     #[test]
     fn the_policy_reads_with_defaults_and_refuses_unknown_fields() {
-        let policy: RemediationPolicy =
-            serde_json::from_str(r#"{"max_attempts_per_run": 3}"#).expect("policy");
+        let policy = RemediationPolicy::from_yaml("max_attempts_per_run: 3\n", "guards.yaml")
+            .expect("policy");
         assert_eq!(
             policy,
             RemediationPolicy {
@@ -291,6 +339,28 @@ mod tests {
                 ..RemediationPolicy::default()
             }
         );
-        assert!(serde_json::from_str::<RemediationPolicy>(r#"{"max_retries": 3}"#).is_err());
+        let unknown = RemediationPolicy::from_yaml("max_retries: 3\n", "guards.yaml")
+            .expect_err("an unknown field")
+            .to_string();
+        assert!(
+            unknown.contains("guards.yaml") && unknown.contains("max_retries"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn a_policy_with_zero_limits_is_refused_with_every_problem() {
+        let error = RemediationPolicy::from_yaml(
+            "max_retries_per_job_per_day: 0\nmax_recommendations_without_success: 0\n",
+            "guards.yaml",
+        )
+        .expect_err("zero limits")
+        .to_string();
+        assert!(
+            error.contains("guards.yaml: `max_retries_per_job_per_day` is 0")
+                && error.contains("guards.yaml: `max_recommendations_without_success` is 0")
+                && !error.contains("max_attempts_per_run"),
+            "{error}"
+        );
     }
 }

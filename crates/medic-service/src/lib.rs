@@ -12,6 +12,7 @@
 //!   - `config.rs`: the ConfigService's operations (resolve, report a run, history, attempts, patches) and the
 //!     mode, with the checks every front end must make.
 //! * `guards.rs`: the [`RemediationPolicy`] and the guard-rails, as plain functions of a job's patches.
+//! * `turns.rs`: one remediation at a time per job in this process.
 //! * [`LocalMedic`] is [`medic_api::Medic`] in this process: a [`Service`] and the runtime that drives it.
 //!
 //! The types of requests and answers are `medic-api`'s, the HTTP server's too. Errors are this crate's
@@ -24,6 +25,7 @@ pub mod guards;
 mod local;
 mod recommend;
 mod remediate;
+mod turns;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
@@ -52,6 +54,8 @@ pub struct Service {
     /// Shadow mode, the kill switch: the remediation flow stores nothing and answers as the scheduler would
     /// without medic. Off by default. Shared by every clone.
     pub shadow: Arc<AtomicBool>,
+    /// Whose turn it is to be remediated, per job. Shared by every clone.
+    job_turns: Arc<turns::JobTurns>,
 }
 
 impl Service {
@@ -66,6 +70,7 @@ impl Service {
             )),
             policy: RemediationPolicy::default(),
             shadow: Arc::new(AtomicBool::new(false)),
+            job_turns: Arc::default(),
             store,
         }
     }

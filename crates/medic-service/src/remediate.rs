@@ -18,7 +18,8 @@ use medic_core::recommendation::{Change, FailedRun, Recommendation};
 use medic_core::{Category, Classification, JobIdentity};
 use medic_recommend::Options;
 use medic_store::{
-    AttemptFilter, NewPatch, PatchFilter, PatchWrite, PatchesWritten, Revocation, StoreError,
+    AttemptFilter, JobPatchesRead, NewPatch, PatchFilter, PatchWrite, PatchesWritten, Revocation,
+    StoreError,
 };
 
 use crate::Service;
@@ -34,9 +35,19 @@ struct Plan {
     recommendation: Option<Recommendation>,
 }
 
+/// How many times the flow decides again when another replica's write for the same job came between its read and
+/// its write. Within one process the job's turn already serialises the flows, so only other replicas race it, and
+/// each of their writes costs one round.
+const MAX_ROUNDS: usize = 8;
+
 impl Service {
     /// The remediation flow for the failed attempt of `request`, storing as `actor` (the name audited with the
     /// patches it writes).
+    ///
+    /// The flows of one job are made one after the other, as if their requests had come in turn: in this process
+    /// by the job's turn, across replicas by the store, which makes the write only if the job's patches are still
+    /// those the guards saw ([`PatchWrite::decided_on`]); when they are not, the flow decides again on what is
+    /// there now.
     pub async fn remediate(&self, request: RemediateRequest, actor: &str) -> Result<Remediation> {
         let failure = FailureGiven::of_remediate(&request);
         let problems = problems(&request, &failure);
@@ -47,9 +58,38 @@ impl Service {
                 problems,
             });
         }
+        let classification = failure.classify(self.rules.get());
+        let _turn = self.job_turns.take(&request.job.id).await;
+        for round in 1..=MAX_ROUNDS {
+            if let Some(remediation) = self
+                .remediate_once(&request, classification.clone(), actor)
+                .await?
+            {
+                return Ok(remediation);
+            }
+            tracing::debug!(
+                job = %request.job.id,
+                round,
+                "another write changed the job's patches before this decision's write: deciding again"
+            );
+        }
+        Err(Error::Conflict(format!(
+            "the patches of job `{}` changed under each of {MAX_ROUNDS} decisions (other medic servers \
+             remediating it at the same time): ask again",
+            request.job.id
+        )))
+    }
+
+    /// One decision of the flow on the job's patches as they are now; `None` when they changed before its write
+    /// could be made (nothing was written).
+    async fn remediate_once(
+        &self,
+        request: &RemediateRequest,
+        classification: Classification,
+        actor: &str,
+    ) -> Result<Option<Remediation>> {
         // Read once: the whole answer follows one mode even if it is switched meanwhile.
         let shadow = self.shadow.load(Ordering::SeqCst);
-        let classification = failure.classify(self.rules.get());
         let category = classification.category;
         let recommends = category.is_memory_config() || category == Category::Unclassified;
 
@@ -95,7 +135,7 @@ impl Service {
                 recommendation: None,
             },
             // Before anything is written: a recommender that fails leaves the job's patches as they were.
-            None if recommends => self.recommend_plan(&request, &classification).await?,
+            None if recommends => self.recommend_plan(request, &classification).await?,
             None => Plan {
                 retry: classification.restartable,
                 reason: format!(
@@ -119,7 +159,7 @@ impl Service {
 
         if shadow {
             let would_change = changes.cloned();
-            return Ok(shadow_answer(classification, plan, would_change));
+            return Ok(Some(shadow_answer(classification, plan, would_change)));
         }
 
         let revoke = rightsize_revocations(&job_patches, &classification);
@@ -141,9 +181,11 @@ impl Service {
         let written = if revoke.is_empty() && create.is_none() {
             PatchesWritten::default()
         } else {
-            self.store
+            let written = self
+                .store
                 .write_patches(
                     PatchWrite {
+                        decided_on: Some(JobPatchesRead::of(&request.job.id, &job_patches)),
                         revoke,
                         create,
                         // medic's patches for the job do not stack: the new one carries what they set.
@@ -151,14 +193,19 @@ impl Service {
                     },
                     actor,
                 )
-                .await
-                .map_err(|error| match error {
-                    // The request was valid and medic built the patch: a patch the store refuses is medic's fault.
-                    invalid @ StoreError::Invalid { .. } => {
-                        Error::Internal(format!("medic built a patch the store refuses: {invalid}"))
-                    }
-                    other => other.into(),
-                })?
+                .await;
+            match written {
+                Ok(written) => written,
+                // Another replica's write for the job came first: decide again on what is there now.
+                Err(StoreError::JobChanged { .. }) => return Ok(None),
+                // The request was valid and medic built the patch: a patch the store refuses is medic's fault.
+                Err(invalid @ StoreError::Invalid { .. }) => {
+                    return Err(Error::Internal(format!(
+                        "medic built a patch the store refuses: {invalid}"
+                    )));
+                }
+                Err(other) => return Err(other.into()),
+            }
         };
 
         let (retry, mut reason, patch_id) = match (&written.created, changes) {
@@ -185,7 +232,7 @@ impl Service {
                 written.revoked.join(", ")
             ));
         }
-        Ok(Remediation {
+        Ok(Some(Remediation {
             retry,
             reason,
             classification,
@@ -194,7 +241,7 @@ impl Service {
             shadow: false,
             guard: plan.guard,
             revoked: written.revoked,
-        })
+        }))
     }
 }
 

@@ -236,7 +236,7 @@ async fn a_memory_failure_revokes_stores_and_supersedes_in_one_write(backend: Te
         panic!("medic writes merge patches: {:?}", new.patch);
     };
     assert_eq!(body["spark.executor.memoryOverhead"], "1g");
-    // Audited in order: the revocation with its reason, the new patch, what it superseded.
+    // Audited in order: the revocation with its reason, what the new patch supersedes, the new patch.
     let audit = service.store.audit(3).await.expect("audit");
     let actions: Vec<(&str, Option<&str>)> = audit
         .iter()
@@ -247,8 +247,8 @@ async fn a_memory_failure_revokes_stores_and_supersedes_in_one_write(backend: Te
         actions,
         vec![
             ("revoke", Some(rightsize.as_str())),
-            ("create", Some(stored.as_str())),
             ("supersede", Some(older.as_str())),
+            ("create", Some(stored.as_str())),
         ]
     );
     assert!(

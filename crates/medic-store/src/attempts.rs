@@ -119,10 +119,15 @@ impl Store {
     pub async fn attempts(&self, filter: &AttemptFilter) -> Result<Vec<AttemptEntry>> {
         let outcome = filter.outcome.map(outcome_name);
         let limit = filter.limit.map(i64::from);
-        let mut entries: Vec<AttemptEntry> = on_backend!(self, pool, [
-            "SELECT * FROM attempts WHERE (?1 IS NULL OR job_id = ?1) AND (?2 IS NULL OR outcome = ?2) AND (?3 IS NULL OR at_us >= ?3) AND (?4 IS NULL OR at_us < ?4) ORDER BY at_us DESC, seq DESC LIMIT coalesce(?5, -1)",
-            "SELECT * FROM attempts WHERE ($1::text IS NULL OR job_id = $1) AND ($2::text IS NULL OR outcome = $2) AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4) ORDER BY at DESC, seq DESC LIMIT $5"
-        ], sql => {
+        // A job's attempts on the index that starts with the job: `(? IS NULL OR job_id = ?)` would read them all.
+        let (sqlite, postgres) = match &filter.job {
+            Some(_) => ATTEMPTS_OF_JOB,
+            None => (
+                "SELECT * FROM attempts WHERE ?1 IS NULL AND (?2 IS NULL OR outcome = ?2) AND (?3 IS NULL OR at_us >= ?3) AND (?4 IS NULL OR at_us < ?4) ORDER BY at_us DESC, seq DESC LIMIT coalesce(?5, -1)",
+                "SELECT * FROM attempts WHERE $1::text IS NULL AND ($2::text IS NULL OR outcome = $2) AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4) ORDER BY at DESC, seq DESC LIMIT $5",
+            ),
+        };
+        let mut entries: Vec<AttemptEntry> = on_backend!(self, pool, [sqlite, postgres], sql => {
             let query = sqlx::query(sql).bind(&filter.job).bind(outcome);
             let query = if matches!(self.backend, Backend::Sqlite(_)) {
                 query
@@ -143,6 +148,12 @@ impl Store {
         Ok(entries)
     }
 }
+
+/// A job's attempts, filtered by outcome and time, newest first (`attempts_job_outcome_at`).
+pub(crate) const ATTEMPTS_OF_JOB: crate::Sql = (
+    "SELECT * FROM attempts WHERE job_id = ?1 AND (?2 IS NULL OR outcome = ?2) AND (?3 IS NULL OR at_us >= ?3) AND (?4 IS NULL OR at_us < ?4) ORDER BY at_us DESC, seq DESC LIMIT coalesce(?5, -1)",
+    "SELECT * FROM attempts WHERE job_id = $1 AND ($2::text IS NULL OR outcome = $2) AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4) ORDER BY at DESC, seq DESC LIMIT $5",
+);
 
 /// An entry's columns that are not stored as they are.
 struct AttemptRow {

@@ -53,6 +53,15 @@ pub enum StoreError {
         /// The version stored.
         current: u64,
     },
+    /// A write decided on a job's patches found them changed, or would leave the job with two active patches of
+    /// medic's remediation flow; nothing was written.
+    #[error("the patches of job `{job}` cannot take this write: {why}")]
+    JobChanged {
+        /// The job.
+        job: String,
+        /// What happened.
+        why: String,
+    },
     /// A patch to store is not valid; every problem is listed.
     #[error("invalid {what}: {}", problems.join("; "))]
     Invalid {
@@ -134,6 +143,30 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The text of a query on SQLite and on PostgreSQL.
+type Sql = (&'static str, &'static str);
+
+// The queries of one job's rows, each on an index; `testing::per_job_query_plans` lists them for a test that asks
+// both databases for their plans.
+
+/// Every patch scoped to a job (`patches_job`).
+const PATCHES_OF_JOB: Sql = (
+    "SELECT * FROM patches WHERE scope_job = ? ORDER BY seq",
+    "SELECT * FROM patches WHERE scope_job = $1 ORDER BY seq",
+);
+/// A job's patches in one status.
+const PATCHES_OF_JOB_IN_STATUS: Sql = (
+    "SELECT * FROM patches WHERE scope_job = ? AND status = ? ORDER BY seq",
+    "SELECT * FROM patches WHERE scope_job = $1 AND status = $2 ORDER BY seq",
+);
+/// The active patches whose scope admits a job: [`Store::active_patches_for`].
+const ACTIVE_PATCHES_FOR: Sql = (
+    "SELECT * FROM patches WHERE status = 'active' AND scope_job = ?1 AND (scope_workflow IS NULL OR scope_workflow = ?2) AND (scope_owner IS NULL OR scope_owner = ?3) AND (scope_cluster IS NULL OR scope_cluster = ?4) \
+     UNION ALL SELECT * FROM patches WHERE status = 'active' AND scope_job IS NULL AND (scope_workflow IS NULL OR scope_workflow = ?2) AND (scope_owner IS NULL OR scope_owner = ?3) AND (scope_cluster IS NULL OR scope_cluster = ?4) ORDER BY seq",
+    "SELECT * FROM patches WHERE status = 'active' AND scope_job = $1 AND (scope_workflow IS NULL OR scope_workflow = $2) AND (scope_owner IS NULL OR scope_owner = $3) AND (scope_cluster IS NULL OR scope_cluster = $4) \
+     UNION ALL SELECT * FROM patches WHERE status = 'active' AND scope_job IS NULL AND (scope_workflow IS NULL OR scope_workflow = $2) AND (scope_owner IS NULL OR scope_owner = $3) AND (scope_cluster IS NULL OR scope_cluster = $4) ORDER BY seq",
+);
+
 /// Runs `$body` with `$pool` bound to the backend's pool and `$sql` to the backend's text of the query.
 macro_rules! on_backend {
     ($store:expr, $pool:ident, [$sqlite:expr, $postgres:expr], $sql:ident => $body:expr) => {
@@ -159,7 +192,7 @@ mod write;
 pub use attempts::AttemptFilter;
 pub use history::RecordFilter;
 pub use models::{ModelEntry, ModelStatus, NewModel};
-pub use write::{PatchWrite, PatchesWritten, Revocation};
+pub use write::{JobPatchesRead, PatchWrite, PatchesWritten, Revocation};
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and brings its schema up to date.
@@ -250,18 +283,32 @@ impl Store {
     }
 
     /// Patches matching `filter`, oldest first.
+    ///
+    /// One text per combination of filters, each on an index (`patches_job` for a job, `patches_active_job` for a
+    /// status): the one text `(? IS NULL OR scope_job = ?)` made SQLite read the whole table for one job's patches,
+    /// which the remediation flow asks for on every failure.
     pub async fn list_patches(&self, filter: &PatchFilter) -> Result<Vec<Patch>> {
         let status = filter.status.as_ref().map(enum_name).transpose()?;
-        on_backend!(self, pool, [
-            "SELECT * FROM patches WHERE (? IS NULL OR scope_job = ?) AND (? IS NULL OR status = ?) ORDER BY seq",
-            "SELECT * FROM patches WHERE ($1::text IS NULL OR scope_job = $1) AND ($2::text IS NULL OR status = $2) ORDER BY seq"
-        ], sql => {
-            let query = sqlx::query(sql);
-            let query = if matches!(self.backend, Backend::Sqlite(_)) {
-                query.bind(&filter.job).bind(&filter.job).bind(&status).bind(&status)
-            } else {
-                query.bind(&filter.job).bind(&status)
-            };
+        let (sqlite, postgres) = match (&filter.job, &status) {
+            (Some(_), Some(_)) => PATCHES_OF_JOB_IN_STATUS,
+            (Some(_), None) => PATCHES_OF_JOB,
+            (None, Some(_)) => (
+                "SELECT * FROM patches WHERE status = ? ORDER BY seq",
+                "SELECT * FROM patches WHERE status = $1 ORDER BY seq",
+            ),
+            (None, None) => (
+                "SELECT * FROM patches ORDER BY seq",
+                "SELECT * FROM patches ORDER BY seq",
+            ),
+        };
+        on_backend!(self, pool, [sqlite, postgres], sql => {
+            let mut query = sqlx::query(sql);
+            if let Some(job) = &filter.job {
+                query = query.bind(job);
+            }
+            if let Some(status) = &status {
+                query = query.bind(status);
+            }
             query.fetch_all(pool).await?.iter().map(patch_from_row).collect()
         })
     }
@@ -275,10 +322,8 @@ impl Store {
     /// patches; docs/BENCHMARKS.md).
     pub async fn active_patches_for(&self, job: &JobIdentity) -> Result<Vec<Patch>> {
         on_backend!(self, pool, [
-            "SELECT * FROM patches WHERE status = 'active' AND scope_job = ?1 AND (scope_workflow IS NULL OR scope_workflow = ?2) AND (scope_owner IS NULL OR scope_owner = ?3) AND (scope_cluster IS NULL OR scope_cluster = ?4) \
-             UNION ALL SELECT * FROM patches WHERE status = 'active' AND scope_job IS NULL AND (scope_workflow IS NULL OR scope_workflow = ?2) AND (scope_owner IS NULL OR scope_owner = ?3) AND (scope_cluster IS NULL OR scope_cluster = ?4) ORDER BY seq",
-            "SELECT * FROM patches WHERE status = 'active' AND scope_job = $1 AND (scope_workflow IS NULL OR scope_workflow = $2) AND (scope_owner IS NULL OR scope_owner = $3) AND (scope_cluster IS NULL OR scope_cluster = $4) \
-             UNION ALL SELECT * FROM patches WHERE status = 'active' AND scope_job IS NULL AND (scope_workflow IS NULL OR scope_workflow = $2) AND (scope_owner IS NULL OR scope_owner = $3) AND (scope_cluster IS NULL OR scope_cluster = $4) ORDER BY seq"
+            ACTIVE_PATCHES_FOR.0,
+            ACTIVE_PATCHES_FOR.1
         ], sql => {
             sqlx::query(sql)
                 .bind(&job.id)

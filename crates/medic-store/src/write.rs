@@ -5,7 +5,7 @@ use medic_core::patch::{Patch, PatchStatus};
 use time::OffsetDateTime;
 
 use crate::{
-    Backend, NewPatch, Result, Store, StoreError, audit_in, enum_name, json, parse_patch_id,
+    Backend, NewPatch, Result, Sql, Store, StoreError, audit_in, enum_name, json, parse_patch_id,
     patch_from_row, patch_id, storable,
 };
 
@@ -20,16 +20,49 @@ pub struct Revocation {
     pub reason: String,
 }
 
+/// What a caller read of one job's patches before it decided on a write (every patch scoped to the job, as
+/// [`Store::list_patches`] with that job returns them): [`PatchWrite::decided_on`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobPatchesRead {
+    job: String,
+    /// `(seq, version)` of each patch, oldest first.
+    patches: Vec<(i64, i64)>,
+}
+
+impl JobPatchesRead {
+    /// What `patches`, every patch scoped to `job` as read, says.
+    pub fn of(job: &str, patches: &[Patch]) -> Self {
+        JobPatchesRead {
+            job: job.to_owned(),
+            patches: patches
+                .iter()
+                .filter_map(|patch| {
+                    Some((
+                        parse_patch_id(&patch.id)?,
+                        i64::try_from(patch.version).ok()?,
+                    ))
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Changes to patches that are made together or not at all.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PatchWrite {
+    /// The job's patches the write was decided on. When given, the write holds the job's lock (PostgreSQL: a
+    /// transaction-level advisory lock; SQLite: the database's write lock) and is made only if the job's patches
+    /// are still exactly these; otherwise nothing is written and the answer is [`StoreError::JobChanged`], so the
+    /// caller decides again on what is there now. Two remediations of one job, from one server or several, are
+    /// thereby made one after the other.
+    pub decided_on: Option<JobPatchesRead>,
     /// Patches to revoke first.
     pub revoke: Vec<Revocation>,
     /// A patch to store after the revocations.
     pub create: Option<NewPatch>,
     /// Whether the new patch supersedes the older active patches of the same origin: scoped exactly as it is, with
-    /// its lifetime and its `created_by`. They are found inside the transaction, after the new patch is stored,
-    /// so that of two such writes for one scope the newer patch is the one left active.
+    /// its lifetime and its `created_by`. They are found inside the transaction and superseded before the new
+    /// patch is stored, so that the database's constraint of one active medic patch per job holds at every step.
     pub supersede_same_origin: bool,
 }
 
@@ -67,23 +100,41 @@ impl Store {
             })
             .transpose()?;
         // SQLite: take the write lock at the start (`BEGIN IMMEDIATE`), so that the patches read inside are the
-        // latest and no other writer slips in between the read and the writes.
+        // latest and no other writer slips in between the read and the writes. PostgreSQL: the job's advisory
+        // lock, held to the end of the transaction, serialises the writes decided on a job's patches.
         let written = on_backend!(self, pool, [
             (
                 "BEGIN IMMEDIATE",
+                None::<&str>,
+                JOB_PATCH_VERSIONS.0,
                 "UPDATE patches SET status = ?, version = version + 1 WHERE seq = ? AND version = ?",
                 "INSERT INTO patches (scope_job, scope_workflow, scope_owner, scope_cluster, body, lifetime, provenance, created_at, expires_at, status, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING seq",
-                "SELECT * FROM patches WHERE status = ? AND scope_job IS ? AND seq < ? ORDER BY seq"
+                ACTIVE_PATCHES_OF_SCOPE_JOB.0
             ),
             (
                 "BEGIN",
+                Some("SELECT pg_advisory_xact_lock($1, hashtext($2))"),
+                JOB_PATCH_VERSIONS.1,
                 "UPDATE patches SET status = $1, version = version + 1 WHERE seq = $2 AND version = $3",
                 "INSERT INTO patches (scope_job, scope_workflow, scope_owner, scope_cluster, body, lifetime, provenance, created_at, expires_at, status, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) RETURNING seq",
-                "SELECT * FROM patches WHERE status = $1 AND scope_job IS NOT DISTINCT FROM $2 AND seq < $3 ORDER BY seq"
+                ACTIVE_PATCHES_OF_SCOPE_JOB.1
             )
         ], sql => {
-            let (begin, update, insert, older) = sql;
+            let (begin, lock_job, job_patches, update, insert, older) = sql;
             let mut tx = pool.begin_with(begin).await?;
+            if let Some(read) = &write.decided_on {
+                if let Some(lock_job) = lock_job {
+                    sqlx::query(lock_job).bind(JOB_LOCKS).bind(&read.job).execute(&mut *tx).await?;
+                }
+                let now_there: Vec<(i64, i64)> =
+                    sqlx::query_as(job_patches).bind(&read.job).fetch_all(&mut *tx).await?;
+                if now_there != read.patches {
+                    return Err(StoreError::JobChanged {
+                        job: read.job.clone(),
+                        why: "another write changed its patches after they were read".to_owned(),
+                    });
+                }
+            }
             let mut written = PatchesWritten::default();
             for revocation in &write.revoke {
                 let (Some(seq), Ok(expected)) =
@@ -103,23 +154,8 @@ impl Store {
                 }
             }
             if let (Some(new), Some((body, provenance, lifetime))) = (&write.create, &created) {
-                let seq: i64 = sqlx::query_scalar(insert)
-                    .bind(&new.scope.job)
-                    .bind(&new.scope.workflow)
-                    .bind(&new.scope.owner)
-                    .bind(&new.scope.cluster)
-                    .bind(body)
-                    .bind(lifetime)
-                    .bind(provenance)
-                    .bind(now)
-                    .bind(new.expires_at)
-                    .bind(&active)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let detail = serde_json::json!({"scope": new.scope, "patch": new.patch, "lifetime": new.lifetime, "provenance": new.provenance});
-                audit_in(&mut tx, now, actor, "create", Some(seq), &detail).await?;
                 if write.supersede_same_origin {
-                    let rows = sqlx::query(older).bind(&active).bind(&new.scope.job).bind(seq).fetch_all(&mut *tx).await?;
+                    let rows = sqlx::query(older).bind(&active).bind(&new.scope.job).fetch_all(&mut *tx).await?;
                     for row in &rows {
                         let patch = patch_from_row(row)?;
                         let same_origin = patch.scope == new.scope
@@ -139,6 +175,22 @@ impl Store {
                         }
                     }
                 }
+                let seq: i64 = sqlx::query_scalar(insert)
+                    .bind(&new.scope.job)
+                    .bind(&new.scope.workflow)
+                    .bind(&new.scope.owner)
+                    .bind(&new.scope.cluster)
+                    .bind(body)
+                    .bind(lifetime)
+                    .bind(provenance)
+                    .bind(now)
+                    .bind(new.expires_at)
+                    .bind(&active)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|error| one_active_medic_patch(error, new))?;
+                let detail = serde_json::json!({"scope": new.scope, "patch": new.patch, "lifetime": new.lifetime, "provenance": new.provenance});
+                audit_in(&mut tx, now, actor, "create", Some(seq), &detail).await?;
                 written.created = Some(Patch {
                     id: patch_id(seq),
                     scope: new.scope.clone(),
@@ -155,6 +207,35 @@ impl Store {
             written
         });
         Ok(written)
+    }
+}
+
+/// The ids and versions of a job's patches, to compare with what a write was decided on.
+pub(crate) const JOB_PATCH_VERSIONS: Sql = (
+    "SELECT seq, version FROM patches WHERE scope_job = ? ORDER BY seq",
+    "SELECT seq, version FROM patches WHERE scope_job = $1 ORDER BY seq",
+);
+/// The active patches with a given `scope_job` (NULL too), which a new patch may supersede.
+pub(crate) const ACTIVE_PATCHES_OF_SCOPE_JOB: Sql = (
+    "SELECT * FROM patches WHERE status = ? AND scope_job IS ? ORDER BY seq",
+    "SELECT * FROM patches WHERE status = $1 AND scope_job IS NOT DISTINCT FROM $2 ORDER BY seq",
+);
+
+/// The class of PostgreSQL advisory locks medic takes for a job (`pg_advisory_xact_lock(class, hashtext(job))`), so
+/// that they do not collide with another application's locks in a shared database: "medc" in ASCII.
+const JOB_LOCKS: i32 = 0x6d65_6463;
+
+/// A new patch the database's unique index refuses: the job has an active patch of medic's remediation flow
+/// already (migration 0004). Only the flow writes those, superseding the older one first, so this is a caller
+/// writing as `medic` by another way; anything else is the database's error as it is.
+fn one_active_medic_patch(error: sqlx::Error, new: &NewPatch) -> StoreError {
+    match &error {
+        sqlx::Error::Database(database) if database.is_unique_violation() => StoreError::JobChanged {
+            job: new.scope.job.clone().unwrap_or_default(),
+            why: "it has an active patch of medic's remediation flow already, and a job has at most one"
+                .to_owned(),
+        },
+        _ => StoreError::Database(error),
     }
 }
 

@@ -10,7 +10,8 @@ use medic_core::patch::{Lifetime, PatchBody, PatchStatus, Provenance, Scope};
 use medic_core::{Category, JobIdentity, RunOutcome, SparkConf};
 use medic_store::testing::{TestBackend, TestDatabase};
 use medic_store::{
-    AttemptFilter, ModelStatus, NewModel, NewPatch, PatchFilter, RecordFilter, Store, StoreError,
+    AttemptFilter, JobPatchesRead, ModelStatus, NewModel, NewPatch, PatchFilter, PatchWrite,
+    RecordFilter, Store, StoreError,
 };
 use time::macros::datetime;
 
@@ -75,6 +76,9 @@ both_backends!(
     history_is_written_all_or_nothing_and_read_in_time_order,
     one_model_version_is_promoted_at_a_time,
     attempts_read_back_whole_by_job_and_outcome,
+    a_write_decided_on_changed_patches_writes_nothing,
+    a_job_has_at_most_one_active_medic_patch,
+    every_query_of_one_job_reads_an_index,
 );
 
 async fn created_patches_read_back_identically(store: Store, _clock: Arc<ManualClock>) {
@@ -634,4 +638,195 @@ async fn attempts_read_back_whole_by_job_and_outcome(store: Store, _clock: Arc<M
             .len(),
         5
     );
+}
+
+fn medics_patch(job: &str, memory: &str) -> NewPatch {
+    NewPatch {
+        provenance: Provenance {
+            created_by: Some("medic".into()),
+            ..Provenance::default()
+        },
+        ..new_patch(
+            Scope::job(job),
+            serde_json::json!({"spark.executor.memory": memory}),
+        )
+    }
+}
+
+async fn job_patches(store: &Store, job: &str) -> Vec<medic_core::patch::Patch> {
+    store
+        .list_patches(&PatchFilter {
+            job: Some(job.into()),
+            status: None,
+        })
+        .await
+        .expect("list")
+}
+
+/// A write decided on a job's patches is made only if they are still as read: another writer's change in between
+/// (a patch created, a status changed) makes it write nothing, and a write decided on what is there now goes in.
+async fn a_write_decided_on_changed_patches_writes_nothing(store: Store, _clock: Arc<ManualClock>) {
+    let decided = |read: &[medic_core::patch::Patch], memory: &str| PatchWrite {
+        decided_on: Some(JobPatchesRead::of("rollup", read)),
+        create: Some(medics_patch("rollup", memory)),
+        supersede_same_origin: true,
+        ..PatchWrite::default()
+    };
+    // Another job's patches do not matter.
+    store
+        .create_patch(
+            new_patch(Scope::job("ingest"), serde_json::json!({"spark.a": "1"})),
+            "t",
+        )
+        .await
+        .expect("create");
+    let empty = job_patches(&store, "rollup").await;
+    store
+        .write_patches(decided(&empty, "4g"), "medic")
+        .await
+        .expect("decided on what is there");
+    let read = job_patches(&store, "rollup").await;
+    assert_eq!(read.len(), 1);
+
+    // A write decided on the empty job now is stale: it writes nothing.
+    let stale = store.write_patches(decided(&empty, "8g"), "medic").await;
+    assert!(
+        matches!(stale, Err(StoreError::JobChanged { ref job, .. }) if job == "rollup"),
+        "{stale:?}"
+    );
+    // So is one decided before a status change.
+    store.revoke(&read[0].id, 1, "alice").await.expect("revoke");
+    let stale = store.write_patches(decided(&read, "8g"), "medic").await;
+    assert!(
+        matches!(stale, Err(StoreError::JobChanged { .. })),
+        "{stale:?}"
+    );
+    assert_eq!(
+        job_patches(&store, "rollup").await.len(),
+        1,
+        "nothing written"
+    );
+
+    let now = job_patches(&store, "rollup").await;
+    let written = store
+        .write_patches(decided(&now, "8g"), "medic")
+        .await
+        .expect("decided on what is there now");
+    assert!(written.created.is_some());
+}
+
+/// The database holds the invariant itself: a second active medic patch for a job is refused unless the older one
+/// is superseded in the same write; other origins and other jobs are not limited.
+async fn a_job_has_at_most_one_active_medic_patch(store: Store, _clock: Arc<ManualClock>) {
+    let first = store
+        .create_patch(medics_patch("rollup", "4g"), "medic")
+        .await
+        .expect("the first");
+    let second = store
+        .create_patch(medics_patch("rollup", "8g"), "medic")
+        .await;
+    assert!(
+        matches!(second, Err(StoreError::JobChanged { ref job, ref why }) if job == "rollup" && why.contains("at most one")),
+        "{second:?}"
+    );
+    store
+        .create_patch(medics_patch("ingest", "8g"), "medic")
+        .await
+        .expect("another job");
+    store
+        .create_patch(
+            new_patch(Scope::job("rollup"), serde_json::json!({"spark.a": "1"})),
+            "alice",
+        )
+        .await
+        .expect("another origin");
+    let written = store
+        .write_patches(
+            PatchWrite {
+                create: Some(medics_patch("rollup", "8g")),
+                supersede_same_origin: true,
+                ..PatchWrite::default()
+            },
+            "medic",
+        )
+        .await
+        .expect("superseding the older one");
+    assert_eq!(written.superseded, [first.id]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_4_supersedes_duplicate_medic_patches_on_sqlite() {
+    migration_4_supersedes_duplicate_medic_patches(TestBackend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_4_supersedes_duplicate_medic_patches_on_postgres() {
+    migration_4_supersedes_duplicate_medic_patches(TestBackend::Postgres).await;
+}
+
+/// A database an older medic left with two active medic patches for a job (its flow did not lock): opening it
+/// supersedes all but the newest, audited, and leaves every other patch as it was.
+async fn migration_4_supersedes_duplicate_medic_patches(backend: TestBackend) {
+    let database = TestDatabase::create(backend).await;
+    let rows: Vec<String> = [
+        ("rollup", "medic", "4g"),
+        ("rollup", "alice", "1g"),
+        ("rollup", "medic", "8g"),
+        ("ingest", "medic", "2g"),
+    ]
+    .iter()
+    .map(|(job, created_by, memory)| {
+        format!(
+            "INSERT INTO patches (scope_job, body, lifetime, provenance, created_at, status, version) VALUES \
+             ('{job}', '{{\"spark.executor.memory\":\"{memory}\"}}', 'until_success', \
+             '{{\"created_by\":\"{created_by}\"}}', '2026-11-22T09:00:00Z', 'active', 1);"
+        )
+    })
+    .collect();
+    medic_store::testing::migrate_first(database.url(), 3).await;
+    medic_store::testing::execute(database.url(), &rows.join("\n")).await;
+    let clock = clock();
+    let store = Store::open(database.url(), clock).await.expect("migrated");
+    let statuses: Vec<(String, PatchStatus, u64)> = job_patches(&store, "rollup")
+        .await
+        .into_iter()
+        .chain(job_patches(&store, "ingest").await)
+        .map(|patch| (patch.id, patch.status, patch.version))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("p1".to_owned(), PatchStatus::Superseded, 2),
+            ("p2".to_owned(), PatchStatus::Active, 1),
+            ("p3".to_owned(), PatchStatus::Active, 1),
+            ("p4".to_owned(), PatchStatus::Active, 1),
+        ]
+    );
+    let newest = &store.audit(1).await.expect("audit")[0];
+    assert_eq!(
+        (
+            newest.actor.as_str(),
+            newest.action.as_str(),
+            newest.patch_id.as_deref()
+        ),
+        ("medic-migration", "supersede", Some("p1"))
+    );
+    assert_eq!(newest.detail["from_version"], 1);
+}
+
+/// Each query of one job's rows is planned on an index, on both databases, so that the remediation flow's reads
+/// do not grow with other jobs' history.
+async fn every_query_of_one_job_reads_an_index(store: Store, _clock: Arc<ManualClock>) {
+    let plans = medic_store::testing::per_job_query_plans(&store).await;
+    assert_eq!(plans.len(), 6);
+    for (name, plan) in plans {
+        let reads_a_table_whole = ["SCAN patches", "SCAN attempts", "Seq Scan"]
+            .iter()
+            .any(|scan| plan.contains(scan));
+        assert!(!reads_a_table_whole, "{name}: {plan}");
+        assert!(
+            plan.contains("INDEX") || plan.contains("Index"),
+            "{name}: {plan}"
+        );
+    }
 }

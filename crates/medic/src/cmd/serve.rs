@@ -31,6 +31,10 @@ pub struct Args {
     /// The recommender's search spaces, policy and cluster limits (default: the built-in file).
     #[arg(long, value_name = "FILE")]
     spaces: Option<PathBuf>,
+    /// The remediation flow's guard-rails (YAML: `max_attempts_per_run`, `max_retries_per_job_per_day`,
+    /// `max_recommendations_without_success`, `prices`; unset fields keep their defaults of 4, 10, 2).
+    #[arg(long, value_name = "FILE")]
+    guards: Option<PathBuf>,
     /// Start in shadow mode: medic classifies and recommends but stores no patch, and retries follow the rules
     /// alone. `PUT /v1/mode` switches it at run time.
     #[arg(long)]
@@ -91,6 +95,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .add("admin", Role::Admin, &token)
             .map_err(|reason| anyhow::anyhow!("MEDIC_ADMIN_TOKEN: {reason}"))?;
     }
+    let guards = match &args.guards {
+        Some(path) => medic_service::RemediationPolicy::from_yaml(
+            &super::read_text(path)?,
+            &path.display().to_string(),
+        )?,
+        None => medic_service::RemediationPolicy::default(),
+    };
     super::runtime()?.block_on(async {
         let store = Store::open(&args.db, Arc::new(SystemClock))
             .await
@@ -111,6 +122,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut state = AppState::new(store, tokens);
         state.body_limit = args.max_body_bytes;
         state.service.rules = medic_service::Rules::given(args.rules.load()?);
+        state.service.policy = guards;
         if args.spaces.is_some() {
             state
                 .service

@@ -14,6 +14,7 @@ pub struct Server {
 impl Server {
     /// Starts `medic serve --db DB` on a free port with `admin_token` as `MEDIC_ADMIN_TOKEN` and `log_level` as
     /// `RUST_LOG`, and waits until it says where it listens.
+    #[allow(dead_code)] // the race test starts its servers with arguments
     pub fn start(db: &str, admin_token: &str, log_level: &str) -> Server {
         Self::start_with(db, admin_token, log_level, &[])
     }
