@@ -37,6 +37,7 @@ mod routes;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -153,15 +154,130 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
     }
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then finishes the requests in flight.
+/// How long the server waits for its clients, and how many it takes at once: what stops slow or idle clients from
+/// holding connections without end. Every field has a flag of `medic serve`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// A connection that has not sent a request's whole headers this long after it opened, or after its last
+    /// answer (an idle keep-alive connection), is closed. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// A request whose body is not read and answered within this is answered 408 and its connection closed.
+    /// Default 60 s (a recommendation's own deadline is at most 10 s).
+    pub request_timeout: Duration,
+    /// At most this many connections are served at once; more wait in the listen backlog until one closes.
+    /// Default 1 024.
+    pub max_connections: usize,
+    /// After the shutdown signal, the requests in flight get this long to finish; connections still open then are
+    /// dropped. Default 10 s.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serves the API on `listener` within `limits` until `shutdown` completes, then lets the requests in flight finish
+/// for at most `limits.shutdown_grace`.
+///
+/// HTTP/1.1 with hyper's header-read timeout (which also closes idle keep-alive connections), a semaphore of
+/// `max_connections` taken before each accept, and the request deadline as the router's outermost layer.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    limits: ServerLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
+    let router = app(state).layer(axum::middleware::from_fn_with_state(
+        limits.request_timeout,
+        within_deadline,
+    ));
+    let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors and the like: wait a little rather than spin, and keep serving.
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(router.clone()),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away, a header-read timeout: nothing to report beyond the connection's end.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
         .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace = ?limits.shutdown_grace,
+            "connections still open after the shutdown grace are dropped"
+        );
+    }
+    Ok(())
+}
+
+/// Answers 408 for a request not done within `deadline` (its body read and its answer written).
+async fn within_deadline(
+    axum::extract::State(deadline): axum::extract::State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(deadline, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let mut response = ApiError::BadRequest {
+                status: axum::http::StatusCode::REQUEST_TIMEOUT,
+                code: "request_timeout",
+                message: format!(
+                    "the request was not read and answered within {} s",
+                    deadline.as_secs_f64()
+                ),
+            }
+            .into_response();
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            response
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM; the server then finishes the requests in flight.

@@ -1,6 +1,8 @@
 //! `medic serve`, `medic patch` and `medic config` through the real binary and a real socket, on SQLite and the
 //! real PostgreSQL server.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -333,4 +335,129 @@ async fn a_server_right_sizes_on_its_schedule() {
     assert_eq!(patch["scope"], json!({"job": "hourly-rollup"}), "{patch}");
     assert_eq!(patch["patch"]["spark.executor.memory"], "4096m", "{patch}");
     assert_eq!(patch["provenance"]["rightsize"]["runs"], 4, "{patch}");
+}
+
+/// What a client that sent `sent` and then went quiet reads until the server closes the connection (at most
+/// `patience`): the server's answer, if any. Panics if the server keeps the connection open longer.
+fn read_until_closed(mut stream: TcpStream, patience: Duration) -> String {
+    stream
+        .set_read_timeout(Some(patience))
+        .expect("read timeout");
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => answer.extend_from_slice(&buffer[..read]),
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(error) => {
+                panic!("the server kept a slow client's connection open for {patience:?}: {error}")
+            }
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// A connection to `server` that sends `bytes` and then nothing more.
+fn stalled(server: &Server, bytes: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(server.address()).expect("connect");
+    stream.write_all(bytes).expect("write");
+    stream
+}
+
+/// A hundred clients that send half a request's headers and stop neither keep `/healthz` from answering nor hold
+/// their connections beyond the header-read timeout; a request whose body stalls is answered 408 at the request
+/// deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_cut_off_and_do_not_starve_the_server() {
+    let database = database(TestBackend::Sqlite).await;
+    let server = Server::start_with(
+        database.url(),
+        ADMIN_TOKEN,
+        "warn",
+        &["--header-read-timeout", "1s", "--request-timeout", "2s"],
+    );
+    let slow: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            stalled(
+                &server,
+                b"POST /v1/patches HTTP/1.1\r\nHost: medic\r\nContent-Ty",
+            )
+        })
+        .collect();
+    let healthz = agent()
+        .get(format!("{}/healthz", server.base))
+        .call()
+        .expect("healthz answers");
+    assert_eq!(healthz.status(), 200);
+    for stream in slow {
+        read_until_closed(stream, Duration::from_secs(10));
+    }
+    let body_stalls = stalled(
+        &server,
+        format!(
+            "POST /v1/patches HTTP/1.1\r\nHost: medic\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"scope\""
+        )
+        .as_bytes(),
+    );
+    let answer = read_until_closed(body_stalls, Duration::from_secs(10));
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+}
+
+/// With `--max-connections 4` and four idle connections, a fifth client waits until the header-read timeout frees
+/// a place, then gets its answer: the cap holds, and idle clients cannot keep others out for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_cap_holds_and_idle_clients_make_way() {
+    let database = database(TestBackend::Sqlite).await;
+    let server = Server::start_with(
+        database.url(),
+        ADMIN_TOKEN,
+        "warn",
+        &["--header-read-timeout", "2s", "--max-connections", "4"],
+    );
+    let idle: Vec<TcpStream> = (0..4).map(|_| stalled(&server, b"")).collect();
+    // Let the server accept the four before the fifth comes.
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let healthz = agent()
+        .get(format!("{}/healthz", server.base))
+        .call()
+        .expect("healthz answers once a place is free");
+    assert_eq!(healthz.status(), 200);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "answered after {:?}: the fifth connection was served beside four others",
+        started.elapsed()
+    );
+    for stream in idle {
+        read_until_closed(stream, Duration::from_secs(10));
+    }
+}
+
+/// SIGTERM while a client holds a request half-sent: the server stops within its shutdown grace, successfully.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_server_within_its_grace_despite_slow_clients() {
+    let database = database(TestBackend::Sqlite).await;
+    let mut server = Server::start_with(
+        database.url(),
+        ADMIN_TOKEN,
+        "warn",
+        &["--shutdown-grace", "1s", "--request-timeout", "60s"],
+    );
+    let _in_flight = stalled(
+        &server,
+        format!(
+            "POST /v1/patches HTTP/1.1\r\nHost: medic\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+        )
+        .as_bytes(),
+    );
+    let _idle = stalled(&server, b"GET /healthz HTTP/1.1\r\n");
+    std::thread::sleep(Duration::from_millis(300));
+    let status = server
+        .terminate(Duration::from_secs(15))
+        .expect("the server stops after SIGTERM while clients hold their connections");
+    assert!(status.success(), "{status}");
 }

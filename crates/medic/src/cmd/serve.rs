@@ -28,6 +28,19 @@ pub struct Args {
     /// Refuse request bodies larger than this many bytes (413).
     #[arg(long, default_value_t = medic_server::DEFAULT_BODY_LIMIT, value_name = "BYTES")]
     max_body_bytes: usize,
+    /// Close a connection that has not sent a request's headers this long after it opened or after its last
+    /// answer (idle keep-alive connections too).
+    #[arg(long, default_value = "10s", value_name = "PERIOD", value_parser = parse_period)]
+    header_read_timeout: std::time::Duration,
+    /// Answer 408 to a request not read and answered within this.
+    #[arg(long, default_value = "60s", value_name = "PERIOD", value_parser = parse_period)]
+    request_timeout: std::time::Duration,
+    /// Serve at most this many connections at once; more wait in the listen backlog.
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// On SIGTERM or Ctrl-C, give the requests in flight this long to finish, then drop what is left.
+    #[arg(long, default_value = "10s", value_name = "PERIOD", value_parser = parse_period)]
+    shutdown_grace: std::time::Duration,
     /// The recommender's search spaces, policy and cluster limits (default: the built-in file).
     #[arg(long, value_name = "FILE")]
     spaces: Option<PathBuf>,
@@ -153,7 +166,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             state.service.store.backend_name(),
             roles.join(",")
         );
-        medic_server::serve(listener, state, medic_server::shutdown_signal()).await?;
+        let limits = medic_server::ServerLimits {
+            header_read_timeout: args.header_read_timeout,
+            request_timeout: args.request_timeout,
+            max_connections: args.max_connections as usize,
+            shutdown_grace: args.shutdown_grace,
+        };
+        medic_server::serve(listener, state, limits, medic_server::shutdown_signal()).await?;
         eprintln!("medic: stopped");
         Ok(ExitCode::SUCCESS)
     })

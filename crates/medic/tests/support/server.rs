@@ -54,6 +54,25 @@ impl Server {
         self.base.trim_start_matches("http://")
     }
 
+    /// Sends SIGTERM and waits up to `patience` for the server to exit; its exit status, or `None` if it is still
+    /// running then (it is killed when dropped).
+    #[allow(dead_code)] // used by the shutdown test only
+    pub fn terminate(&mut self, patience: Duration) -> Option<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+        let started = std::time::Instant::now();
+        while started.elapsed() < patience {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Kills the server with SIGKILL: no shutdown path runs, nothing is flushed on the way out.
     #[allow(dead_code)] // used by the durability test only
     pub fn kill_9(mut self) {
