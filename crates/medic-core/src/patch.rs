@@ -241,6 +241,59 @@ impl PatchBody {
 
 /// Why `key` cannot be a Spark setting, if it cannot: Spark ignores properties outside `spark.` ("Ignoring
 /// non-Spark config property"), so a patch setting one would silently change nothing.
+/// What a secret's value reads as in patch listings and the audit trail: Spark's own text for a redacted value.
+pub const REDACTED: &str = "*********(redacted)";
+
+/// Whether `key` names a secret, as Spark's default `spark.redaction.regex` (`(?i)secret|password|token|
+/// access[.]?key`) decides for its UI and logs: `spark.hadoop.fs.s3a.secret.key`, `spark.ssl.keyPassword`, ...
+/// Written without a regex engine, which `medic-core` does not carry; the words are the regex's alternatives.
+pub fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["secret", "password", "token", "access.key", "accesskey"]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+impl PatchBody {
+    /// This body with the value of every secret key ([`is_secret_key`]) replaced by [`REDACTED`]: what medic shows
+    /// of a patch. Resolution applies the stored body, never this one.
+    pub fn redacted(&self) -> PatchBody {
+        use json_patch::PatchOperation as Op;
+        let hide = |value: &mut serde_json::Value| {
+            if value.is_string() {
+                *value = serde_json::Value::String(REDACTED.to_owned());
+            }
+        };
+        let mut body = self.clone();
+        match &mut body {
+            PatchBody::JsonPatch(patch) => {
+                for operation in &mut patch.0 {
+                    let (path, value) = match operation {
+                        Op::Add(op) => (&op.path, &mut op.value),
+                        Op::Replace(op) => (&op.path, &mut op.value),
+                        Op::Test(op) => (&op.path, &mut op.value),
+                        Op::Remove(_) | Op::Move(_) | Op::Copy(_) => continue,
+                    };
+                    if path
+                        .first()
+                        .is_some_and(|token| is_secret_key(&token.decoded()))
+                    {
+                        hide(value);
+                    }
+                }
+            }
+            PatchBody::MergePatch(map) => {
+                for (key, value) in map.iter_mut() {
+                    if is_secret_key(key) {
+                        hide(value);
+                    }
+                }
+            }
+        }
+        body
+    }
+}
+
 fn key_problem(key: &str) -> Option<String> {
     if key.chars().any(char::is_control) {
         Some(format!(
@@ -351,6 +404,12 @@ pub struct Patch {
 }
 
 impl Patch {
+    /// This patch with its secrets' values redacted ([`PatchBody::redacted`]).
+    pub fn redacted(mut self) -> Patch {
+        self.patch = self.patch.redacted();
+        self
+    }
+
     /// Whether this is a right-size patch (made by `medic rightsize`, with its evidence).
     pub fn is_rightsize(&self) -> bool {
         self.provenance.rightsize.is_some()
@@ -472,6 +531,51 @@ mod tests {
             expires_at: None,
             status: PatchStatus::Active,
             version: 1,
+        }
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_both_kinds_of_body_and_nothing_else() {
+        let merge: PatchBody = serde_json::from_value(serde_json::json!({
+            "spark.hadoop.fs.s3a.secret.key": "s3cr3t",
+            "spark.hadoop.fs.s3a.access.key": "AKIA0",
+            "spark.ssl.keyPassword": "hunter2",
+            "spark.executor.memory": "8g",
+            "spark.authenticate.secret": null,
+        }))
+        .expect("merge");
+        assert_eq!(
+            serde_json::to_value(merge.redacted()).expect("json"),
+            serde_json::json!({
+                "spark.hadoop.fs.s3a.secret.key": REDACTED,
+                "spark.hadoop.fs.s3a.access.key": REDACTED,
+                "spark.ssl.keyPassword": REDACTED,
+                "spark.executor.memory": "8g",
+                "spark.authenticate.secret": null,
+            })
+        );
+        let operations: PatchBody = serde_json::from_value(serde_json::json!([
+            {"op": "add", "path": "/spark.hadoop.fs.gs.auth.TOKEN", "value": "t0k"},
+            {"op": "replace", "path": "/spark.driver.memory", "value": "4g"},
+            {"op": "remove", "path": "/spark.ssl.password"},
+        ]))
+        .expect("json patch");
+        assert_eq!(
+            serde_json::to_value(operations.redacted()).expect("json"),
+            serde_json::json!([
+                {"op": "add", "path": "/spark.hadoop.fs.gs.auth.TOKEN", "value": REDACTED},
+                {"op": "replace", "path": "/spark.driver.memory", "value": "4g"},
+                {"op": "remove", "path": "/spark.ssl.password"},
+            ])
+        );
+        // Spark's default regex, word by word: `access[.]?key` takes both spellings.
+        for (key, secret) in [
+            ("spark.accesskey", true),
+            ("spark.access_key", false),
+            ("spark.keytab", false),
+            ("spark.yarn.principal", false),
+        ] {
+            assert_eq!(is_secret_key(key), secret, "{key}");
         }
     }
 

@@ -266,6 +266,23 @@ role_extractor!(
     Role::Admin
 );
 
+/// A caller that may resolve configurations: a reader or more, or anyone when the server opens resolution to
+/// anonymous callers (`AppState::anonymous_resolve`, for schedulers that cannot send a token). An unknown or
+/// malformed token is refused either way.
+pub struct AsResolver;
+
+impl FromRequestParts<AppState> for AsResolver {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if caller.0.is_none() && state.anonymous_resolve {
+            return Ok(AsResolver);
+        }
+        caller.require(Role::Reader).map(|_| AsResolver)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,9 +11,9 @@
 //! |---|---|---|
 //! | `GET /healthz`, `GET /metrics`, `GET /v1/openapi.json` | — | health (store ping), Prometheus text, the API |
 //! | `POST /v1/patches` | writer | store a scoped patch |
-//! | `GET /v1/patches?job=&status=`, `GET /v1/patches/{id}` | — | read patches |
+//! | `GET /v1/patches?job=&status=`, `GET /v1/patches/{id}` | reader | read patches (secrets' values redacted) |
 //! | `DELETE /v1/patches/{id}?version=N` | writer | revoke, if still at version N (409 otherwise) |
-//! | `POST /v1/config/resolve` | — | the patched configuration of a job, the patches applied and skipped |
+//! | `POST /v1/config/resolve` | reader (anyone with `--anonymous-resolve`) | the patched configuration of a job, the patches applied and skipped |
 //! | `POST /v1/runs` | writer | a run's outcome: consumes one-shot and until-success patches; with `attempt`, adds it to the attempts history |
 //! | `GET /v1/attempts?job=&outcome=&limit=` | reader | the attempts history (every attempt, its cost and peak memory), oldest first |
 //! | `POST /v1/classify` | — | the classification of a run's logs with the server's rule packs |
@@ -67,6 +67,9 @@ pub struct AppState {
     pub body_limit: usize,
     /// The roles this server plays (all three by default) and where the recommender is otherwise.
     pub roles: Roles,
+    /// Whether `POST /v1/config/resolve` answers callers without a token (off by default: the configurations it
+    /// returns carry the patches' secrets).
+    pub anonymous_resolve: bool,
 }
 
 impl AppState {
@@ -79,6 +82,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             body_limit: DEFAULT_BODY_LIMIT,
             roles: Roles::default(),
+            anonymous_resolve: false,
         }
     }
 

@@ -164,6 +164,8 @@ both_backends!(
     a_new_recommendation_supersedes_the_last_until_a_loop_stops_it,
     a_memory_failure_revokes_the_jobs_right_size,
     history_is_stored_all_or_nothing_and_audited,
+    secrets_are_redacted_where_shown_and_applied_on_resolve,
+    resolve_opens_to_anonymous_callers_only_when_asked,
 );
 
 #[derive(Deserialize)]
@@ -1397,4 +1399,166 @@ async fn history_is_stored_all_or_nothing_and_audited(app: TestApp) {
         audit[0]["detail"],
         json!({"records": 2, "from": "2026-11-21T10:00:00Z", "until": "2026-11-21T11:00:00.123456Z"})
     );
+}
+
+/// A patch carrying a secret shows its value redacted in the patch list, the patch itself and the audit trail,
+/// and resolution applies the real value.
+async fn secrets_are_redacted_where_shown_and_applied_on_resolve(app: TestApp) {
+    let created = app
+        .create(json!({
+            "scope": {"job": "rollup"},
+            "patch": {"spark.hadoop.fs.s3a.secret.key": "s3cr3t-value", "spark.executor.memory": "8g"},
+            "lifetime": "persistent",
+        }))
+        .await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let redacted = "*********(redacted)";
+    let (_, listed) = app.call("GET", "/v1/patches", Some(READER), None).await;
+    let (_, shown) = app
+        .call("GET", &format!("/v1/patches/{id}"), Some(READER), None)
+        .await;
+    let (_, audit) = app.call("GET", "/v1/audit", Some(READER), None).await;
+    for (what, body) in [
+        ("list", &listed[0]["patch"]),
+        ("show", &shown["patch"]),
+        ("audit", &audit[0]["detail"]["patch"]),
+    ] {
+        assert_eq!(
+            body["spark.hadoop.fs.s3a.secret.key"], redacted,
+            "{what}: {body}"
+        );
+        assert_eq!(body["spark.executor.memory"], "8g", "{what}: {body}");
+    }
+    for answer in [&listed, &shown, &audit] {
+        assert!(!answer.to_string().contains("s3cr3t-value"), "{answer}");
+    }
+    let (config, applied) = app.resolved(json!({})).await;
+    assert_eq!(config["spark.hadoop.fs.s3a.secret.key"], "s3cr3t-value");
+    assert_eq!(applied, json!([id]));
+}
+
+/// Resolution needs a reader's token unless the server opens it to anonymous callers; an unknown token is refused
+/// either way.
+async fn resolve_opens_to_anonymous_callers_only_when_asked(app: TestApp) {
+    let body = json!({"job": {"id": "rollup"}, "config": {"spark.executor.memory": "2g"}});
+    let (status, _) = app
+        .call("POST", "/v1/config/resolve", None, Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let app = app.reconfigured(|state| state.anonymous_resolve = true);
+    let (status, resolution) = app
+        .call("POST", "/v1/config/resolve", None, Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{resolution}");
+    assert_eq!(resolution["config"]["spark.executor.memory"], "2g");
+    let (status, _) = app
+        .call(
+            "POST",
+            "/v1/config/resolve",
+            Some("not-a-token-at-all"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// The role each operation of the API needs: `None` for the open ones. Every operation of the OpenAPI document
+/// must be here, so that a new route cannot slip in without a decision on who may call it.
+fn needed_role(method: &str, path: &str) -> Option<Option<Role>> {
+    Some(match (method, path) {
+        ("GET", "/healthz" | "/metrics" | "/v1/openapi.json" | "/v1/mode")
+        | ("POST", "/v1/classify" | "/v1/recommend") => None,
+        ("POST", "/v1/config/resolve")
+        | ("GET", "/v1/attempts" | "/v1/patches" | "/v1/patches/{id}" | "/v1/audit") => {
+            Some(Role::Reader)
+        }
+        ("POST", "/v1/runs" | "/v1/history" | "/v1/patches" | "/v1/remediate")
+        | ("DELETE", "/v1/patches/{id}") => Some(Role::Writer),
+        ("PUT", "/v1/mode") => Some(Role::Admin),
+        _ => return None,
+    })
+}
+
+/// Every operation of the OpenAPI document × every kind of caller (no token, an unknown token, reader, writer,
+/// admin) × a request that is wrong besides (no body, a malformed body, an unknown query parameter): a caller
+/// without the role gets 401 (no or unknown token) or 403 (too weak a role) before anything else about the request
+/// is looked at, and a caller with it never does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_checks_the_role_before_anything_else() {
+    let app = TestApp::start(TestBackend::Sqlite).await;
+    let document = medic_server::openapi::document();
+    let mut operations = Vec::new();
+    for (path, item) in &document.paths.paths {
+        for (method, operation) in [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("DELETE", &item.delete),
+        ] {
+            if operation.is_some() {
+                operations.push((method, path.as_str()));
+            }
+        }
+    }
+    assert!(operations.len() >= 16, "{operations:?}");
+    let callers = [
+        ("no token", None, None),
+        ("an unknown token", Some("not-a-token-of-this-server"), None),
+        ("a reader", Some(READER), Some(Role::Reader)),
+        ("a writer", Some(WRITER), Some(Role::Writer)),
+        ("an admin", Some(ADMIN), Some(Role::Admin)),
+    ];
+    let mut cases = 0;
+    let mut wrong = Vec::new();
+    for (method, path) in &operations {
+        let needed = needed_role(method, path)
+            .unwrap_or_else(|| panic!("{method} {path}: no role decided for it in needed_role"));
+        let uri = path.replace("{id}", "p999999");
+        for (who, token, role) in callers {
+            for (what, uri, body, content_type) in [
+                ("no body", uri.clone(), None, None),
+                (
+                    "a malformed body",
+                    uri.clone(),
+                    Some("{\"not json".to_owned()),
+                    Some("application/json"),
+                ),
+                (
+                    "an unknown query parameter",
+                    format!("{uri}?bogus=1"),
+                    None,
+                    None,
+                ),
+            ] {
+                cases += 1;
+                let (status, answer) = app.send(method, &uri, token, body, content_type).await;
+                let expected = match needed {
+                    None => None,
+                    Some(needed) => match (token, role) {
+                        (None, _) | (Some(_), None) => Some(StatusCode::UNAUTHORIZED),
+                        (Some(_), Some(role)) if role < needed => Some(StatusCode::FORBIDDEN),
+                        _ => None,
+                    },
+                };
+                let denied = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
+                let right = match expected {
+                    Some(expected) => status == expected,
+                    None => !denied,
+                };
+                if !right {
+                    wrong.push(format!(
+                        "{method} {path} by {who} with {what}: {status} {answer}, expected {}",
+                        expected.map_or("neither 401 nor 403".to_owned(), |s| s.to_string())
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {cases} cases:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    eprintln!("{cases} cases over {} operations", operations.len());
 }

@@ -10,8 +10,8 @@ use medic_api::{
 };
 use medic_core::Classification;
 use medic_core::history::AttemptEntry;
-use medic_core::patch::{Patch, Resolution};
-use medic_store::{AttemptFilter, NewPatch, PatchFilter};
+use medic_core::patch::{Patch, PatchBody, Resolution};
+use medic_store::{AttemptFilter, AuditEntry, NewPatch, PatchFilter};
 
 use crate::Service;
 use crate::error::{Error, Result};
@@ -124,21 +124,45 @@ impl Service {
         Ok(self.store.create_patch(new, actor).await?)
     }
 
-    /// Patches matching `query`, oldest first.
+    /// Patches matching `query`, oldest first, their secrets' values redacted ([`Patch::redacted`]; resolution
+    /// applies them as stored).
     pub async fn patches(&self, query: &PatchesQuery) -> Result<Vec<Patch>> {
         let filter = PatchFilter {
             job: query.job.clone(),
             status: query.status,
         };
-        Ok(self.store.list_patches(&filter).await?)
+        Ok(self
+            .store
+            .list_patches(&filter)
+            .await?
+            .into_iter()
+            .map(Patch::redacted)
+            .collect())
     }
 
-    /// The patch with this id.
+    /// The patch with this id, its secrets' values redacted.
     pub async fn patch(&self, id: &str) -> Result<Patch> {
         self.store
             .patch(id)
             .await?
+            .map(Patch::redacted)
             .ok_or_else(|| Error::NotFound(format!("no patch `{id}`")))
+    }
+
+    /// The newest `limit` changes, newest first, with the secrets' values in the patches they record redacted.
+    pub async fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>> {
+        let mut entries = self.store.audit(limit).await?;
+        for entry in &mut entries {
+            let recorded = entry
+                .detail
+                .get("patch")
+                .and_then(|body| serde_json::from_value::<PatchBody>(body.clone()).ok());
+            if let Some(body) = recorded {
+                entry.detail["patch"] = serde_json::to_value(body.redacted())
+                    .map_err(|error| Error::Internal(error.to_string()))?;
+            }
+        }
+        Ok(entries)
     }
 
     /// Revokes a patch as `actor` if it is still at `version`.

@@ -8,12 +8,12 @@ use medic_core::history::AttemptEntry;
 use medic_core::patch::Resolution;
 
 use crate::AppState;
-use crate::auth::{AsReader, AsWriter};
+use crate::auth::{AsReader, AsResolver, AsWriter};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 
 /// `POST /v1/config/resolve`: the configuration the job should run with (reader role: patches may carry
-/// secrets, such as an S3 key).
+/// secrets, such as an S3 key; anyone on a server started with `--anonymous-resolve`).
 #[utoipa::path(post, path = "/v1/config/resolve", request_body = ResolveRequest, tag = "config", security(("bearer" = [])),
     responses(
         (status = 200, description = "The patched configuration, the patches applied in order, and those skipped", body = Resolution),
@@ -22,7 +22,7 @@ use crate::extract::{ApiJson, ApiQuery};
     ))]
 pub async fn resolve(
     State(state): State<AppState>,
-    _reader: AsReader,
+    _resolver: AsResolver,
     ApiJson(request): ApiJson<ResolveRequest>,
 ) -> ApiResult<Json<Resolution>> {
     let resolution = state.service.resolve(&request).await?;

@@ -71,7 +71,7 @@ pub async fn audit(
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     let limit = query.limit.unwrap_or(100).min(10_000);
-    Ok(Json(state.service.store.audit(limit).await?))
+    Ok(Json(state.service.audit(limit).await?))
 }
 
 /// `GET /v1/openapi.json`: this API, generated from the code.

@@ -41,6 +41,10 @@ pub struct Args {
     /// On SIGTERM or Ctrl-C, give the requests in flight this long to finish, then drop what is left.
     #[arg(long, default_value = "10s", value_name = "PERIOD", value_parser = parse_period)]
     shutdown_grace: std::time::Duration,
+    /// Answer `POST /v1/config/resolve` without a token, for schedulers that cannot send one. The configurations it
+    /// returns carry the patches' secrets: use it only where the network is trusted.
+    #[arg(long)]
+    anonymous_resolve: bool,
     /// The recommender's search spaces, policy and cluster limits (default: the built-in file).
     #[arg(long, value_name = "FILE")]
     spaces: Option<PathBuf>,
@@ -134,6 +138,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map_err(|reason| anyhow::anyhow!("--roles: {reason}"))?;
         let mut state = AppState::new(store, tokens);
         state.body_limit = args.max_body_bytes;
+        state.anonymous_resolve = args.anonymous_resolve;
+        if args.anonymous_resolve {
+            tracing::warn!(
+                "--anonymous-resolve: POST /v1/config/resolve answers without a token, secrets included"
+            );
+        }
         state.service.rules = medic_service::Rules::given(args.rules.load()?);
         state.service.policy = guards;
         if args.spaces.is_some() {
