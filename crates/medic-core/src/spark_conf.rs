@@ -77,7 +77,9 @@ impl SparkConf {
                 });
             };
             let (key, rest) = line.split_at(at);
-            let value = rest[1..]
+            // The separator may be a white space of several bytes (U+0085, U+2003, ...): skip it as a character.
+            let separator = rest.chars().next().map_or(0, char::len_utf8);
+            let value = rest[separator..]
                 .trim_start_matches(|c: char| c == '=' || c.is_whitespace())
                 .trim_end();
             conf.set(key, value);
@@ -205,6 +207,18 @@ mod tests {
         let conf =
             SparkConf::from_conf_args(&["spark.executor.extraJavaOptions=-Dx=y"]).expect("ok");
         assert_eq!(conf.get("spark.executor.extraJavaOptions"), Some("-Dx=y"));
+    }
+
+    #[test]
+    fn a_separator_of_several_bytes_is_read_as_white_space() {
+        // Found by crates/medic/tests/faults.rs: U+0085 (NEL) and U+2003 (em space) are white space in Rust, two and
+        // three bytes long.
+        let conf =
+            SparkConf::from_spark_defaults("spark.a\u{85}1\nspark.b\u{2003}2\n").expect("ok");
+        assert_eq!(
+            (conf.get("spark.a"), conf.get("spark.b")),
+            (Some("1"), Some("2"))
+        );
     }
 
     #[test]
