@@ -4,8 +4,9 @@
 //! Property-based (`proptest`, stable Rust): each target starts from a real file of the project (the rule pack, a
 //! workflow, a fleet, the search spaces, a benchmark file, a policy) or a valid request, and mutates it: a span of
 //! the text replaced by random text drawn from YAML's and JSON's punctuation, letters, digits, control and
-//! non-ASCII characters; or random text alone. CI runs a few hundred cases per target (`PROPTEST_CASES`, default
-//! 64 here); `scripts/fuzz.sh CASES` runs as many as asked, in release, and prints them per target.
+//! non-ASCII characters; or random text alone. CI runs 64 cases per target from a fixed seed (`PROPTEST_CASES`,
+//! `PROPTEST_RNG_SEED` change them); `scripts/fuzz.sh CASES [SEED]` runs as many as asked from a new seed, in
+//! release, and prints them per target.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -17,6 +18,7 @@ use medic_core::clock::ManualClock;
 use medic_core::patch::{Lifetime, Patch, PatchBody, PatchStatus, Provenance, Scope};
 use medic_core::{JobIdentity, SparkConf};
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 use tower::ServiceExt;
 
 fn repo_file(path: &str) -> String {
@@ -55,7 +57,10 @@ fn mutated(seed: String) -> impl Strategy<Value = String> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(64),
+        cases: env_number("PROPTEST_CASES").map_or(64, |cases| cases as u32),
+        // The same cases on every run unless a seed is given (`scripts/fuzz.sh` gives a new one and prints it), so
+        // that CI is reproducible and a failure can be replayed.
+        rng_seed: RngSeed::Fixed(env_number("PROPTEST_RNG_SEED").unwrap_or(20_261_203)),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
@@ -157,6 +162,12 @@ proptest! {
             prop_assert!(shape["error"]["code"].is_string(), "{method} {path} {mutated:?}: {status} {answer}");
         }
     }
+}
+
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
 }
 
 fn builtin_rules() -> &'static medic_rules::RuleSet {
