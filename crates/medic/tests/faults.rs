@@ -143,23 +143,13 @@ proptest! {
     }
 
     #[test]
-    fn http_bodies(route in 0..API_BODIES.len(), text in hostile_text(), start in any::<prop::sample::Index>(), span in 0..32usize) {
-        let (method, path, body) = API_BODIES[route];
-        let body = body.to_owned();
-        let mut cut = start.index(body.len() + 1);
-        while !body.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let mut end = (cut + span).min(body.len());
-        while !body.is_char_boundary(end) {
-            end += 1;
-        }
-        let mutated = format!("{}{text}{}", &body[..cut], &body[end..]);
-        let (status, answer) = api().send(method, path, mutated.clone());
-        prop_assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "{method} {path} {mutated:?}: {answer}");
+    fn http_bodies((route, body) in (0..API_BODIES.len()).prop_flat_map(|route| (Just(route), mutated(API_BODIES[route].2.to_owned())))) {
+        let (method, path, _) = API_BODIES[route];
+        let (status, answer) = api().send(method, path, body.clone());
+        prop_assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "{method} {path} {body:?}: {answer}");
         if status.as_u16() >= 400 {
             let shape: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
-            prop_assert!(shape["error"]["code"].is_string(), "{method} {path} {mutated:?}: {status} {answer}");
+            prop_assert!(shape["error"]["code"].is_string(), "{method} {path} {body:?}: {status} {answer}");
         }
     }
 }
