@@ -44,50 +44,11 @@ pub struct RetryRecord {
     pub at: OffsetDateTime,
 }
 
-/// The fields of `value` (as JSON) whose text holds a NUL character, by path (`config.spark.x`, `reason`): no
-/// database keeps one in text (PostgreSQL refuses it), and no Spark setting, job name or reason needs it.
-pub fn nul_characters(value: &impl Serialize) -> Vec<String> {
-    fn walk(value: &serde_json::Value, path: &str, found: &mut Vec<String>) {
-        let at = |key: &str| {
-            if path.is_empty() {
-                key.to_owned()
-            } else {
-                format!("{path}.{key}")
-            }
-        };
-        match value {
-            serde_json::Value::String(text) if text.contains('\0') => found.push(path.to_owned()),
-            serde_json::Value::Array(items) => {
-                for (index, item) in items.iter().enumerate() {
-                    walk(item, &at(&index.to_string()), found);
-                }
-            }
-            serde_json::Value::Object(map) => {
-                for (key, item) in map {
-                    if key.contains('\0') {
-                        found.push(at(&key.replace('\0', "\\0")));
-                    }
-                    walk(item, &at(key), found);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut found = Vec::new();
-    if let Ok(json) = serde_json::to_value(value) {
-        walk(&json, "", &mut found);
-    }
-    found
-        .into_iter()
-        .map(|path| format!("`{path}` contains a NUL character"))
-        .collect()
-}
-
 impl RetryRecord {
     /// Every reason this record cannot be learned from (a negative or non-finite cost or runtime, an empty job
-    /// id, a NUL character in any text). Empty when it is fine.
+    /// id, a control character in any text). Empty when it is fine.
     pub fn validate(&self) -> Vec<String> {
-        let mut problems = nul_characters(self);
+        let mut problems = crate::text::control_characters(self);
         if self.job.id.trim().is_empty() {
             problems.push("the job id is empty".to_owned());
         }
@@ -221,9 +182,9 @@ pub const ATTEMPT_DECISIONS: [&str; 5] = [
 
 impl AttemptEntry {
     /// Every reason this entry cannot be kept (an empty job id, attempt 0, an unknown decision, a negative or
-    /// non-finite cost or runtime, a byte count above 2^63, a NUL character in any text). Empty when it is fine.
+    /// non-finite cost or runtime, a byte count above 2^63, a control character in any text). Empty when it is fine.
     pub fn validate(&self) -> Vec<String> {
-        let mut problems = nul_characters(self);
+        let mut problems = crate::text::control_characters(self);
         if self.job.id.trim().is_empty() {
             problems.push("the job id is empty".to_owned());
         }

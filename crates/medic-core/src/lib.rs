@@ -23,6 +23,7 @@ pub mod sizing;
 mod source;
 pub mod spark;
 mod spark_conf;
+pub mod text;
 pub mod units;
 
 pub use category::{Category, UnknownCategory};

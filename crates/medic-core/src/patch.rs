@@ -239,8 +239,6 @@ impl PatchBody {
     }
 }
 
-/// Why `key` cannot be a Spark setting, if it cannot: Spark ignores properties outside `spark.` ("Ignoring
-/// non-Spark config property"), so a patch setting one would silently change nothing.
 /// What a secret's value reads as in patch listings and the audit trail: Spark's own text for a redacted value.
 pub const REDACTED: &str = "*********(redacted)";
 
@@ -294,6 +292,8 @@ impl PatchBody {
     }
 }
 
+/// Why `key` cannot be a Spark setting, if it cannot: Spark ignores properties outside `spark.` ("Ignoring
+/// non-Spark config property"), so a patch setting one would silently change nothing.
 fn key_problem(key: &str) -> Option<String> {
     if key.chars().any(char::is_control) {
         Some(format!(
@@ -371,6 +371,14 @@ pub struct Provenance {
     /// Set on right-size patches only: what the sizes were based on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rightsize: Option<crate::sizing::RightsizeEvidence>,
+}
+
+impl Provenance {
+    /// Every reason this provenance cannot be kept: a control character in any of its texts, by field. Empty when
+    /// it is fine.
+    pub fn validate(&self) -> Vec<String> {
+        crate::text::control_characters(self)
+    }
 }
 
 /// A stored patch.

@@ -10,7 +10,7 @@ use medic_core::history::AttemptEntry;
 pub fn attempts(out: &mut impl fmt::Write, entries: &[AttemptEntry]) -> fmt::Result {
     let width = entries
         .iter()
-        .map(|entry| entry.job.id.chars().count())
+        .map(|entry| crate::shown(&entry.job.id).chars().count())
         .max()
         .unwrap_or(0)
         .max(3);
@@ -32,7 +32,10 @@ pub fn attempts(out: &mut impl fmt::Write, entries: &[AttemptEntry]) -> fmt::Res
         let changes: Vec<String> = entry
             .recommended_changes
             .iter()
-            .map(|(key, value)| format!("{key}={}", value.as_deref().unwrap_or("(unset)")))
+            .map(|(key, value)| {
+                let value = value.as_deref().unwrap_or("(unset)");
+                format!("{}={}", crate::shown(key), crate::shown(value))
+            })
             .collect();
         writeln!(
             out,
@@ -46,13 +49,13 @@ pub fn attempts(out: &mut impl fmt::Write, entries: &[AttemptEntry]) -> fmt::Res
                 at.minute(),
                 at.second()
             ),
-            entry.job.id,
+            crate::shown(&entry.job.id),
             entry.attempt,
             match entry.outcome {
                 RunOutcome::Succeeded => "succeeded",
                 RunOutcome::Failed => "failed",
             },
-            entry.decision,
+            crate::shown(&entry.decision),
             entry
                 .failure_category
                 .map_or("-".to_owned(), |c| c.to_string()),

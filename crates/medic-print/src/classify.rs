@@ -27,7 +27,7 @@ pub fn classification(out: &mut impl fmt::Write, input: &str, c: &Classification
             "  evidence:  {}:{} [{}]",
             evidence.input, evidence.line, evidence.source
         )?;
-        writeln!(out, "             {}", evidence.text)?;
+        writeln!(out, "             {}", crate::shown(&evidence.text))?;
     }
     if !c.captures.is_empty() {
         let captures: Vec<String> = c.captures.iter().map(|(k, v)| format!("{k}={v}")).collect();

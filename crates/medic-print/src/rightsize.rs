@@ -12,7 +12,7 @@ pub fn rightsize_plan(out: &mut impl fmt::Write, report: &Report, all: bool) -> 
         .jobs
         .iter()
         .filter(shown)
-        .map(|job| job.job.id.len())
+        .map(|job| crate::shown(&job.job.id).chars().count())
         .max()
         .unwrap_or(0)
         .max("job".len());
@@ -50,7 +50,13 @@ pub fn rightsize_plan(out: &mut impl fmt::Write, report: &Report, all: bool) -> 
         writeln!(
             out,
             "{:<width$} {:<7} {:<31} {:>10} {:>10} {:>12} {:>10}",
-            job.job.id, action, first.0, first.1, first.2, first.3, saving
+            crate::shown(&job.job.id),
+            action,
+            first.0,
+            first.1,
+            first.2,
+            first.3,
+            saving
         )?;
         for (key, requested, used, recommended) in settings {
             writeln!(
@@ -60,7 +66,7 @@ pub fn rightsize_plan(out: &mut impl fmt::Write, report: &Report, all: bool) -> 
             )?;
         }
         if job.action != Action::Resize {
-            writeln!(out, "{:<width$} {}", "", job.reason)?;
+            writeln!(out, "{:<width$} {}", "", crate::shown(&job.reason))?;
         }
         if let Some(patch) = job.patch_id.as_deref().filter(|_| report.applied) {
             writeln!(out, "{:<width$} patch {patch}", "")?;

@@ -66,8 +66,9 @@ pub fn event(out: &mut impl fmt::Write, event: Event) -> fmt::Result {
             };
             writeln!(
                 out,
-                "  {job}: {category} → {}{changes}: {reason}",
-                decision.as_str()
+                "  {job}: {category} → {}{changes}: {}",
+                decision.as_str(),
+                crate::shown(&reason)
             )?;
         }
         Event::Backoff { job, delay, .. } => {

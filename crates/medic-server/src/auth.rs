@@ -105,7 +105,7 @@ impl Tokens {
         Tokens::default()
     }
 
-    /// Adds a token. Refuses short tokens and names used twice.
+    /// Adds a token. Refuses short tokens, names with control characters and names used twice.
     pub fn add(&mut self, name: &str, role: Role, token: &str) -> Result<(), String> {
         if token.len() < MIN_TOKEN_LEN {
             return Err(format!(
@@ -114,6 +114,13 @@ impl Tokens {
         }
         if name.trim().is_empty() {
             return Err("a token has an empty name".to_owned());
+        }
+        // The name is the actor of every change the token makes, kept in the audit trail.
+        if name.chars().any(char::is_control) {
+            return Err(format!(
+                "the token name `{}` contains a control character",
+                name.escape_debug()
+            ));
         }
         if self.by_digest.values().any(|p| p.name == name) {
             return Err(format!("two tokens are named `{name}`"));
@@ -298,12 +305,16 @@ mod tests {
     fn a_token_file_reports_every_problem_and_never_shows_a_token() {
         let path = write(
             "bad",
-            "tokens:\n  - {name: ci, role: writer, token: short}\n  - {name: ops, role: admin, token: a-long-enough-token-1}\n  - {name: ops, role: reader, token: a-long-enough-token-2}\n",
+            "tokens:\n  - {name: ci, role: writer, token: short}\n  - {name: ops, role: admin, token: a-long-enough-token-1}\n  - {name: ops, role: reader, token: a-long-enough-token-2}\n  - {name: \"ops\\nadmin\", role: reader, token: a-long-enough-token-3}\n",
         );
         let error = Tokens::new().add_file(&path).expect_err("refused");
         let message = error.to_string();
         assert!(message.contains("`ci` is shorter"), "{message}");
         assert!(message.contains("two tokens are named `ops`"), "{message}");
+        assert!(
+            message.contains("the token name `ops\\nadmin` contains a control character"),
+            "{message}"
+        );
         assert!(!message.contains("a-long-enough-token"), "{message}");
         std::fs::remove_file(path).ok();
     }

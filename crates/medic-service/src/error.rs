@@ -54,7 +54,9 @@ impl From<StoreError> for Error {
                     "patch" => "invalid_patch",
                     "history" => "invalid_history",
                     "attempt" => "invalid_attempt",
-                    _ => "invalid_expiry",
+                    "expiry" => "invalid_expiry",
+                    // The reason, the actor, a model's name: fields of the request itself.
+                    _ => "invalid_request",
                 },
                 what,
                 problems,

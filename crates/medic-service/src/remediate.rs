@@ -447,6 +447,17 @@ fn problems(request: &RemediateRequest, failure: &FailureGiven<'_>) -> Vec<Strin
             .into_iter()
             .map(|problem| problem.replace("scope `job`", "the job id")),
     );
+    for (field, value) in [
+        ("job.workflow", &request.job.workflow),
+        ("job.owner", &request.job.owner),
+        ("job.cluster", &request.job.cluster),
+    ] {
+        problems.extend(
+            value
+                .as_deref()
+                .and_then(|text| medic_core::text::control_character(field, text)),
+        );
+    }
     if request.attempt == 0 {
         problems.push("`attempt` counts from 1 (the first attempt is 1)".to_owned());
     }

@@ -65,7 +65,8 @@ pub enum StoreError {
     /// A patch to store is not valid; every problem is listed.
     #[error("invalid {what}: {}", problems.join("; "))]
     Invalid {
-        /// What was checked: `scope`, `patch` or `expiry`.
+        /// What was checked: `scope`, `patch`, `provenance`, `expiry`, `attempt`, `history`, `audit entry` or
+        /// `model`.
         what: &'static str,
         /// Every problem found.
         problems: Vec<String>,
@@ -521,6 +522,18 @@ where
     String: for<'q> sqlx::Encode<'q, DB> + Type<DB>,
     Option<i64>: for<'q> sqlx::Encode<'q, DB> + Type<DB>,
 {
+    // Every change passes here: the one place that keeps control characters out of who did it and why (a revoke's
+    // or a mode switch's reason), whichever way the change came. The caller's transaction then writes nothing.
+    let mut problems: Vec<String> = medic_core::text::control_character("actor", actor)
+        .into_iter()
+        .collect();
+    problems.extend(medic_core::text::control_characters(detail));
+    if !problems.is_empty() {
+        return Err(StoreError::Invalid {
+            what: "audit entry",
+            problems,
+        });
+    }
     sqlx::query(DB::INSERT_AUDIT)
         .bind(at)
         .bind(actor.to_owned())

@@ -239,12 +239,14 @@ fn one_active_medic_patch(error: sqlx::Error, new: &NewPatch) -> StoreError {
     }
 }
 
-/// Refuses a scope or a body that [`medic_core::patch::Scope::validate`] or
-/// [`medic_core::patch::PatchBody::validate`] finds fault with, or an expiry that is not after `now`.
+/// Refuses a scope, a body or a provenance that [`medic_core::patch::Scope::validate`],
+/// [`medic_core::patch::PatchBody::validate`] or [`medic_core::patch::Provenance::validate`] finds fault with, or
+/// an expiry that is not after `now`.
 fn validate(new: &NewPatch, now: OffsetDateTime) -> Result<()> {
     for (what, problems) in [
         ("scope", new.scope.validate()),
         ("patch", new.patch.validate()),
+        ("provenance", new.provenance.validate()),
     ] {
         if !problems.is_empty() {
             return Err(StoreError::Invalid { what, problems });
