@@ -113,11 +113,24 @@ proptest! {
     }
 
     #[test]
-    fn configurations(text in mutated("spark.executor.memory 4g\nspark.driver.memory=2g\n{\"spark.x\": \"1\"}\n".to_owned())) {
-        let _ = SparkConf::parse_any(&text);
-        let _ = SparkConf::from_spark_defaults(&text);
-        let _ = SparkConf::from_json(&text);
-        let _ = SparkConf::from_conf_args(&text.lines().collect::<Vec<_>>());
+    fn configurations(text in mutated("spark.executor.memory 4g\nspark.driver.memory=2g\\\n  x\\u00e9\n{\"spark.x\": \"1\"}\n".to_owned())) {
+        // Every configuration read back from an output form it could be written in is the same configuration.
+        for conf in [
+            SparkConf::parse_any(&text),
+            SparkConf::from_spark_defaults(&text),
+            SparkConf::from_json(&text),
+            SparkConf::from_conf_args(&text.lines().collect::<Vec<_>>()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Ok(defaults) = conf.to_spark_defaults() {
+                prop_assert_eq!(SparkConf::from_spark_defaults(&defaults), Ok(conf.clone()), "{}", defaults);
+            }
+            if let Ok(lines) = conf.to_conf_lines() {
+                prop_assert_eq!(SparkConf::parse_any(&lines), Ok(conf.clone()), "{}", lines);
+            }
+        }
     }
 
     #[test]

@@ -22,9 +22,10 @@ pub enum Command {
 pub enum Format {
     /// `{"config": {...}, "applied": [...], "skipped": [...]}`.
     Json,
-    /// `spark-defaults.conf` lines.
+    /// `spark-defaults.conf` lines, escaped as Spark reads them (a line break in a value is written `\n`).
     Defaults,
-    /// `--conf key=value` arguments for spark-submit, one per line.
+    /// `--conf key=value` arguments for spark-submit, one per line, the value to the end of the line (a setting
+    /// with a line break is refused).
     ConfArgs,
 }
 
@@ -58,12 +59,9 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&resolution)?)?,
-        Format::Defaults => write!(out, "{}", resolution.config.to_spark_defaults())?,
-        Format::ConfArgs => {
-            for pair in resolution.config.to_conf_args().chunks(2) {
-                writeln!(out, "{}", pair.join(" "))?;
-            }
-        }
+        // Escaped so that Spark reads exactly these values, or refused (nothing printed) naming the setting.
+        Format::Defaults => write!(out, "{}", resolution.config.to_spark_defaults()?)?,
+        Format::ConfArgs => write!(out, "{}", resolution.config.to_conf_lines()?)?,
     }
     if !matches!(args.format, Format::Json) {
         eprintln!("applied: {}", resolution.applied.join(", "));
