@@ -166,7 +166,7 @@ async fn soak(database: TestDatabase) {
     }
     drop(servers);
 
-    let acknowledged = acknowledged.lock().expect("lock");
+    let acknowledged = std::mem::take(&mut *acknowledged.lock().expect("lock"));
     let store = Store::open(database.url(), Arc::new(SystemClock))
         .await
         .expect("the store opens");
