@@ -6,7 +6,7 @@
 //! remediation flow. Prints acknowledged against lost.
 //!
 //! CI runs `SOAK_CYCLES` (default 2) cycles of `SOAK_CYCLE_MS` (default 1500) on each backend;
-//! `scripts/soak.sh CYCLES` runs more, in release.
+//! `scripts/soak.sh CYCLES` runs more.
 
 use std::collections::BTreeMap;
 use std::io::Write;
