@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/medic/target}"
 scripts/ensure-postgres.sh
 SOAK_CYCLES="${1:-20}" SOAK_CYCLE_MS="${2:-3000}" \
-  cargo test --locked -q -p medic --test soak -- --nocapture --test-threads 1 2>&1 | grep -E '^soak|panicked|FAILED|test result'
+  cargo test --locked -q -p medic --test soak -- --nocapture --test-threads 1 2>&1 | grep -oE 'soak \(.*|panicked.*|FAILED.*|test result.*'
