@@ -247,6 +247,12 @@ pub struct RunRecorded {
     pub consumed: Vec<Patch>,
     /// Whether the attempt was added to the attempts history.
     pub attempt_recorded: bool,
+    /// The carried fix stored: the memory fix this successful run used, kept for the job's next runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_fix: Option<Patch>,
+    /// Why a fix this run used was not carried forward, when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Records to add to the history. An object rather than a bare array, so that the request can grow fields (a

@@ -19,8 +19,8 @@ use medic_scheduler::{
 };
 use medic_service::LocalMedic;
 use medic_sim::{
-    Baseline, BaselineKind, FleetSpec, Policy, PolicyStats, RightsizingSummary, Simulation,
-    SizingStats, World,
+    Baseline, BaselineKind, FleetSpec, Policy, PolicyStats, RecurrenceStats, RightsizingSummary,
+    Simulation, SizingStats, World,
 };
 use medic_store::{PatchFilter, RecordFilter};
 use medic_training::RoundOptions;
@@ -44,17 +44,20 @@ pub enum PolicyName {
     Medic,
     /// medic with right-sizing: remediation, and every morning `medic rightsize --apply`.
     MedicRightsizing,
+    /// The full medic: remediation, fixes carried forward, and right-sizing down and up.
+    MedicPrevention,
 }
 
 impl PolicyName {
     /// Every policy, in the order of the table.
-    pub const ALL: [PolicyName; 6] = [
+    pub const ALL: [PolicyName; 7] = [
         PolicyName::BlindRetry,
         PolicyName::RulesOnly,
         PolicyName::VpaBump,
         PolicyName::DoubleMemory,
         PolicyName::Medic,
         PolicyName::MedicRightsizing,
+        PolicyName::MedicPrevention,
     ];
 
     fn baseline(self) -> Option<BaselineKind> {
@@ -63,7 +66,7 @@ impl PolicyName {
             PolicyName::RulesOnly => Some(BaselineKind::RulesOnly),
             PolicyName::VpaBump => Some(BaselineKind::VpaBump),
             PolicyName::DoubleMemory => Some(BaselineKind::DoubleMemory),
-            PolicyName::Medic | PolicyName::MedicRightsizing => None,
+            PolicyName::Medic | PolicyName::MedicRightsizing | PolicyName::MedicPrevention => None,
         }
     }
 
@@ -72,6 +75,7 @@ impl PolicyName {
         match self {
             PolicyName::Medic => "medic",
             PolicyName::MedicRightsizing => "medic_rightsizing",
+            PolicyName::MedicPrevention => "medic_prevention",
             baseline => baseline.baseline().map_or("", BaselineKind::name),
         }
     }
@@ -101,12 +105,14 @@ pub struct CompareOptions {
     pub spec: FleetSpec,
     /// The rule packs every policy classifies with.
     pub rules: RuleSet,
-    /// The right-sizing policy of `medic_rightsizing`.
+    /// The right-sizing policy of `medic_rightsizing` and `medic_prevention` (which sizes up by
+    /// [`PREVENTION_STEP_UP`] when the policy does not size up itself).
     pub rightsize_policy: RightsizePolicy,
     /// The policies to compare, in the table's order.
     pub policies: Vec<PolicyName>,
-    /// The database to keep (history, models, patches, attempts): `medic_rightsizing`'s when it runs, else
-    /// `medic`'s. It must hold no history. Without one, every database is a scratch file.
+    /// The database to keep (history, models, patches, attempts): that of the fullest medic compared
+    /// (`medic_prevention`, else `medic_rightsizing`, else `medic`). It must hold no history. Without one, every
+    /// database is a scratch file.
     pub db: Option<String>,
     /// Where models go (`models/<policy>/<version>`).
     pub out: PathBuf,
@@ -134,13 +140,44 @@ pub struct Comparison {
     pub fleet: FleetSummary,
     /// Per policy, what it achieved.
     pub policies: BTreeMap<String, PolicyStats>,
-    /// medic's model over the compared days (of the database kept: `medic_rightsizing`'s when it ran).
+    /// medic's model over the compared days (of the database kept: the fullest medic's).
     pub model: ModelSummary,
     /// What right-sizing did: `medic_rightsizing` against `medic` (the same remediation without it), over the
     /// second half of the compared days, once its bounded steps have had time to arrive.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rightsizing: Option<RightsizingOutcome>,
+    /// What prevention did: `medic_prevention` (remediation, carried fixes, right-sizing down and up) against
+    /// `medic` (remediation alone), over the second half of the compared days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prevention: Option<PreventionOutcome>,
 }
+
+/// Prevention's effect, measured against the truth over the second half of the compared days. A *recurring* memory
+/// failure is a first attempt's memory failure of a job that had one before in the compared period.
+#[derive(Debug, Serialize)]
+pub struct PreventionOutcome {
+    /// First attempts failing for memory per run, with remediation alone.
+    pub first_attempt_memory_failure_rate_without: f64,
+    /// The same with the full medic.
+    pub first_attempt_memory_failure_rate_with: f64,
+    /// Recurring memory failures with remediation alone.
+    pub recurring_memory_failures_without: u64,
+    /// The same with the full medic.
+    pub recurring_memory_failures_with: u64,
+    /// Carried fixes stored over the compared days.
+    pub carried_fixes: u32,
+    /// Of those, revoked or replaced (by a newer carried fix after another memory failure).
+    pub carried_fixes_revoked: u32,
+    /// Sizes and cost: requested over used memory, memory failure rates and the compute saved, remediation alone
+    /// (`before`) against the full medic (`after`).
+    pub sizing: RightsizingSummary,
+    /// The compared days measured (the second half).
+    pub days_measured: u32,
+}
+
+/// How far `medic_prevention` lets right-sizing grow a setting in one step when the right-sizing policy given does
+/// not size up itself (`max_step_up: 0`): +50 %.
+pub const PREVENTION_STEP_UP: f64 = 0.5;
 
 /// Right-sizing's effect, measured against the truth.
 #[derive(Debug, Serialize)]
@@ -232,7 +269,9 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
             ),
         };
         let clock = Arc::new(ManualClock::new(simulation.day_start(compared.start)));
-        let medic = LocalMedic::open(&url, clock.clone())?.with_actor("medic simulate");
+        let mut medic = LocalMedic::open(&url, clock.clone())?.with_actor("medic simulate");
+        // Only the full medic carries fixes forward: the other flavours measure remediation without it.
+        medic.service_mut().policy.carry_forward.enabled = flavour == PolicyName::MedicPrevention;
         let existing = medic.block_on(medic.store().record_count())?;
         if existing > 0 {
             return Err(Error::NotEmpty { url, existing });
@@ -293,8 +332,16 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
             .map(|(flavour, medic, clock)| {
                 let (simulation, world) = (&simulation, &world);
                 let (compared, measured) = (compared.clone(), measured.clone());
-                let rightsizing = (flavour == PolicyName::MedicRightsizing).then(|| Rightsizing {
-                    policy: options.rightsize_policy.clone(),
+                let mut rightsize_policy = options.rightsize_policy.clone();
+                if flavour == PolicyName::MedicPrevention && rightsize_policy.max_step_up == 0.0 {
+                    rightsize_policy.max_step_up = PREVENTION_STEP_UP;
+                }
+                let rightsizing = matches!(
+                    flavour,
+                    PolicyName::MedicRightsizing | PolicyName::MedicPrevention
+                )
+                .then(|| Rightsizing {
+                    policy: rightsize_policy,
                     notes: Mutex::new(Vec::new()),
                     patches: Mutex::new(HashSet::new()),
                 });
@@ -316,9 +363,11 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
                     };
                     let mut stats = PolicyStats::default();
                     let mut sizing = SizingStats::default();
+                    let mut recurrence = RecurrenceStats::default();
                     for day in compared {
                         let report = simulation.run_day(day, &policy, &clock)?;
                         stats.add_day(world, day, &report);
+                        recurrence.add_day(world, day, &report, measured.contains(&day));
                         if measured.contains(&day) {
                             sizing
                                 .add_day_marked(world, day, &report, |id| policy.is_right_size(id));
@@ -326,11 +375,14 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
                         progress.policy_day(flavour.name());
                     }
                     let patches = policy.rightsize_patches()?;
+                    let carried = policy.carried_fixes()?;
                     Ok((
                         flavour,
                         MedicRun {
                             stats,
                             sizing,
+                            recurrence,
+                            carried,
                             model: policy
                                 .trainer
                                 .summary
@@ -372,9 +424,29 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
         }),
         _ => None,
     };
-    // The model section is that of the database kept (the right-sized fleet's, when it ran).
+    let prevention = match (
+        medic_runs.get(&PolicyName::Medic),
+        medic_runs.get(&PolicyName::MedicPrevention),
+    ) {
+        (Some(without), Some(with)) => Some(PreventionOutcome {
+            first_attempt_memory_failure_rate_without: without.recurrence.memory_failure_rate(),
+            first_attempt_memory_failure_rate_with: with.recurrence.memory_failure_rate(),
+            recurring_memory_failures_without: without.recurrence.recurring_memory_failures,
+            recurring_memory_failures_with: with.recurrence.recurring_memory_failures,
+            carried_fixes: with.carried.0,
+            carried_fixes_revoked: with.carried.1,
+            sizing: medic_sim::compare(&without.sizing, &with.sizing),
+            days_measured: measured.end - measured.start,
+        }),
+        _ => None,
+    };
+    // The model section is that of the database kept (the fullest medic's).
     let mut model = ModelSummary::default();
-    for flavour in [PolicyName::Medic, PolicyName::MedicRightsizing] {
+    for flavour in [
+        PolicyName::Medic,
+        PolicyName::MedicRightsizing,
+        PolicyName::MedicPrevention,
+    ] {
         if let Some(run) = medic_runs.remove(&flavour) {
             results.insert(flavour.name().to_owned(), run.stats);
             model = run.model;
@@ -391,6 +463,7 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
         policies: results,
         model,
         rightsizing,
+        prevention,
     })
 }
 
@@ -515,6 +588,10 @@ struct MedicRun {
     model: ModelSummary,
     /// Right-size patches stored, and of those revoked.
     patches: (u32, u32),
+    /// Over the compared days, first-attempt memory failures and their recurrences (the second half counted).
+    recurrence: RecurrenceStats,
+    /// Carried fixes stored, and of those revoked or replaced.
+    carried: (u32, u32),
     notes: Vec<String>,
 }
 
@@ -527,7 +604,7 @@ struct Rightsizing {
 }
 
 /// medic as a simulated policy: its real remediation flow over the database, retrained every night, and (for
-/// `medic_rightsizing`) right-sized every morning.
+/// `medic_rightsizing` and `medic_prevention`) right-sized every morning.
 struct MedicPolicy {
     name: &'static str,
     medic: MedicRemediator<LocalMedic>,
@@ -557,6 +634,18 @@ impl MedicPolicy {
             .filter(|p| p.status == PatchStatus::Revoked)
             .count();
         Ok((rightsizes.count() as u32, revoked as u32))
+    }
+
+    /// Carried fixes stored in the database, and of those revoked or replaced by a newer one.
+    fn carried_fixes(&self) -> Result<(u32, u32)> {
+        let local = self.medic.medic();
+        let patches = local.block_on(local.store().list_patches(&PatchFilter::default()))?;
+        let carried = patches.iter().filter(|p| p.is_carried_fix());
+        let ended = carried
+            .clone()
+            .filter(|p| matches!(p.status, PatchStatus::Revoked | PatchStatus::Superseded))
+            .count();
+        Ok((carried.count() as u32, ended as u32))
     }
 }
 

@@ -66,18 +66,24 @@ pub fn write(
     );
     let _ = writeln!(
         page,
-        "| policy | failures | memory failures | memory fixed on 1st retry | all failures fixed | failure cost | retries | wasted retries | correctly disabled | wrongly disabled |"
+        "| policy | failures | memory failures | memory fixed on 1st retry | all failures fixed | failure cost (compute) | left to people | failure cost with people | time to recovery | retries | wasted retries | correctly disabled | wrongly disabled |"
     );
-    let _ = writeln!(page, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        page,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     for (name, s) in &policies {
         let _ = writeln!(
             page,
-            "| {name} | {} | {} | {:.1} % | {:.1} % | ${:.2} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {:.1} % | {:.1} % | ${:.2} | {} | ${:.0} | {:.1} min | {} | {} | {} | {} |",
             s.failures,
             s.memory_failures,
             100.0 * s.memory_fixed_first_retry,
             100.0 * s.failures_fixed,
             s.failure_cost,
+            s.unfixed,
+            s.failure_cost_with_humans,
+            s.mean_minutes_to_recovery,
             s.retries,
             s.wasted_retries,
             s.retries_correctly_disabled,
@@ -98,8 +104,12 @@ pub fn write(
     let _ = writeln!(
         page,
         "\n*Failure cost* is what every failed attempt cost, plus what successful retries cost beyond a clean run \
-         of the job's own configuration (extra memory, or a slower run; the work itself would have been paid anyway). A \
-         *wrongly disabled* retry is one a policy refused although a retry, or more memory, would have succeeded.\n"
+         of the job's own configuration (extra memory, or a slower run; the work itself would have been paid anyway). \
+         *Left to people* are the runs no retry fixed; each costs ${:.0} of an engineer's time (`prices.human_fix` in \
+         the fleet file), which *failure cost with people* adds. *Time to recovery* is the mean, over the runs a retry \
+         fixed, from the end of the failed first attempt to the end of the successful retry, backoff included. A \
+         *wrongly disabled* retry is one a policy refused although a retry, or more memory, would have succeeded.\n",
+        spec.prices.human_fix
     );
     let _ = writeln!(
         page,
@@ -167,6 +177,45 @@ pub fn write(
             r.patches_revoked,
             100.0 * s.right_sized_share_after,
             s.requested_over_used_right_sized
+        );
+    }
+    if let Some(p) = &comparison.prevention {
+        let _ = writeln!(page, "## Prevention\n");
+        let _ = writeln!(
+            page,
+            "`medic_prevention` is the full medic: remediation, each memory fix that worked carried forward to the \
+             job's next runs (a persistent patch, replaced after another memory failure, expiring after 30 days), and \
+             right-sizing that sizes up as well as down. Measured against `medic` (remediation alone) on the same \
+             last {} days; a *recurring* memory failure is one of a job that had one before in the compared days:\n",
+            p.days_measured
+        );
+        let _ = writeln!(page, "| | remediation alone | full medic |");
+        let _ = writeln!(page, "|---|---:|---:|");
+        let _ = writeln!(
+            page,
+            "| first attempts failing for memory | {:.2} % | {:.2} % |",
+            100.0 * p.first_attempt_memory_failure_rate_without,
+            100.0 * p.first_attempt_memory_failure_rate_with
+        );
+        let _ = writeln!(
+            page,
+            "| recurring memory failures | {} | {} |",
+            p.recurring_memory_failures_without, p.recurring_memory_failures_with
+        );
+        let _ = writeln!(
+            page,
+            "| executor heap requested / used | {:.2}x | {:.2}x |",
+            p.sizing.requested_over_used_before, p.sizing.requested_over_used_after
+        );
+        let _ = writeln!(
+            page,
+            "| compute cost (every attempt) | | {:.1} % lower |",
+            100.0 * p.sizing.cost_saved_fraction
+        );
+        let _ = writeln!(
+            page,
+            "\n{} carried fixes stored over the compared days, {} of them revoked or replaced.\n",
+            p.carried_fixes, p.carried_fixes_revoked
         );
     }
     let model = &comparison.model;
@@ -238,7 +287,15 @@ fn bars(
         .y_desc(y_desc)
         .draw()
         .map_err(plot_error(path))?;
-    let palette = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
+    let palette = [
+        BLUE,
+        RED,
+        GREEN,
+        MAGENTA,
+        CYAN,
+        BLACK,
+        RGBColor(230, 120, 0),
+    ];
     for (i, (_, value)) in items.iter().enumerate() {
         let x = i as f64;
         let color = palette[i % palette.len()];

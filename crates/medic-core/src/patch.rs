@@ -371,6 +371,25 @@ pub struct Provenance {
     /// Set on right-size patches only: what the sizes were based on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rightsize: Option<crate::sizing::RightsizeEvidence>,
+    /// Set on carried fixes only: the remediation whose successful retry this patch keeps for the job's next runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<CarriedFix>,
+}
+
+/// Where a carried fix comes from: a memory failure that medic's remediation fixed on a retry. medic keeps the
+/// change that worked as a `persistent` patch of the job, so that the next run's first attempt has it already.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CarriedFix {
+    /// The remediation patch (until a success) whose retry succeeded.
+    pub from_patch: String,
+    /// The successful retry's attempt number, when the run report gave its attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    /// The cluster the job ran on: carried fixes are capped per cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
 }
 
 impl Provenance {
@@ -421,6 +440,11 @@ impl Patch {
     /// Whether this is a right-size patch (made by `medic rightsize`, with its evidence).
     pub fn is_rightsize(&self) -> bool {
         self.provenance.rightsize.is_some()
+    }
+
+    /// Whether this is a carried fix (a remediation kept for the job's next runs, with where it came from).
+    pub fn is_carried_fix(&self) -> bool {
+        self.provenance.carried.is_some()
     }
 
     /// Whether this patch applies to a run of `job` at `now`.

@@ -18,13 +18,16 @@ pub fn comparison(
     )?;
     writeln!(
         out,
-        "{:<18} {:>9} {:>9} {:>10} {:>9} {:>12} {:>8} {:>7} {:>9} {:>9}",
+        "{:<18} {:>9} {:>9} {:>10} {:>9} {:>10} {:>7} {:>11} {:>9} {:>8} {:>7} {:>9} {:>9}",
         "policy",
         "failures",
         "memory",
         "mem fixed",
         "all",
         "failure $",
+        "left to",
+        "failure $",
+        "recovery",
         "retries",
         "wasted",
         "disabled",
@@ -32,8 +35,20 @@ pub fn comparison(
     )?;
     writeln!(
         out,
-        "{:<18} {:>9} {:>9} {:>10} {:>9} {:>12} {:>8} {:>7} {:>9} {:>9}",
-        "", "", "failures", "1st retry", "fixed", "", "", "", "ok", "disabled"
+        "{:<18} {:>9} {:>9} {:>10} {:>9} {:>10} {:>7} {:>11} {:>9} {:>8} {:>7} {:>9} {:>9}",
+        "",
+        "",
+        "failures",
+        "1st retry",
+        "fixed",
+        "compute",
+        "people",
+        "w/ people",
+        "minutes",
+        "",
+        "",
+        "ok",
+        "disabled"
     )?;
     for name in order {
         let Some(s) = comparison.policies.get(*name) else {
@@ -41,13 +56,16 @@ pub fn comparison(
         };
         writeln!(
             out,
-            "{:<18} {:>9} {:>9} {:>9.1}% {:>8.1}% {:>12.2} {:>8} {:>7} {:>9} {:>9}",
+            "{:<18} {:>9} {:>9} {:>9.1}% {:>8.1}% {:>10.2} {:>7} {:>11.2} {:>9.1} {:>8} {:>7} {:>9} {:>9}",
             name,
             s.failures,
             s.memory_failures,
             100.0 * s.memory_fixed_first_retry,
             100.0 * s.failures_fixed,
             s.failure_cost,
+            s.unfixed,
+            s.failure_cost_with_humans,
+            s.mean_minutes_to_recovery,
             s.retries,
             s.wasted_retries,
             s.retries_correctly_disabled,
@@ -82,6 +100,24 @@ pub fn comparison(
             r.patches_revoked,
             100.0 * s.right_sized_share_after,
             s.requested_over_used_right_sized
+        )?;
+    }
+    if let Some(p) = &comparison.prevention {
+        writeln!(
+            out,
+            "prevention (medic_prevention against medic, last {} days): first attempts failing for memory {:.2}% -> {:.2}%, \
+             recurring memory failures {} -> {}; requested/used executor memory {:.2}x -> {:.2}x, compute cost {:.1}% \
+             lower; {} carried fixes, {} revoked or replaced",
+            p.days_measured,
+            100.0 * p.first_attempt_memory_failure_rate_without,
+            100.0 * p.first_attempt_memory_failure_rate_with,
+            p.recurring_memory_failures_without,
+            p.recurring_memory_failures_with,
+            p.sizing.requested_over_used_before,
+            p.sizing.requested_over_used_after,
+            100.0 * p.sizing.cost_saved_fraction,
+            p.carried_fixes,
+            p.carried_fixes_revoked
         )?;
     }
     let model = &comparison.model;

@@ -119,7 +119,8 @@ impl JobPlan {
 /// 3. fewer than `min_runs` successful runs in the window leave it alone;
 /// 4. a new right-size waits for its first run, and steps down only after `settle_runs` runs with it;
 /// 5. no setting goes below the window's largest peak × (1 + margin), nor `min_heap_mib` for a heap, nor shrinks by
-///    more than `max_step` at once, nor grows above what the job itself asks for.
+///    more than `max_step` at once, nor grows above what the job itself asks for, unless `max_step_up` lets it
+///    (then by at most that share a step).
 pub fn plan_job(
     job: &JobIdentity,
     attempts: &[AttemptEntry],
@@ -387,10 +388,20 @@ impl Sizer<'_> {
         bytes.div_ceil(step) * step
     }
 
-    /// The next size of a setting now at `current`, whose guard-railed target is `target` (never above
-    /// `original`): down by at most `max_step` and only once settled, and only when worth a patch; up at once.
+    /// The next size of a setting now at `current`, whose guard-railed target is `target`: down by at most
+    /// `max_step` and only once settled, and only when worth a patch; up at once to the job's own size
+    /// (`original`), and above it by at most `max_step_up` a step, when worth a patch.
     fn step(&self, target: u64, current: u64, original: u64) -> u64 {
-        let target = target.min(original.max(current));
+        let own = original.max(current);
+        if target > own && self.policy.max_step_up > 0.0 {
+            // The peaks come within the margin of what the job asks for: grow before a run fails.
+            let highest =
+                self.round_up((current as f64 * (1.0 + self.policy.max_step_up)).ceil() as u64);
+            let next = target.min(highest).max(own);
+            let worth = (next - current) as f64 >= self.policy.min_change * current as f64;
+            return if worth { next } else { own };
+        }
+        let target = target.min(own);
         if target >= current {
             return target;
         }
@@ -651,6 +662,49 @@ mod tests {
                 .iter()
                 .any(|s| s.key == EXECUTOR_MEMORY && s.original_bytes == 12 << 30)
         );
+    }
+
+    #[test]
+    fn a_job_whose_peaks_near_its_grant_grows_by_bounded_steps_only_when_allowed() {
+        // Peaks of 10.5 to 11 GiB on a 12 GiB heap: 11 GiB × 1.2 = 13.2 GiB is above what the job asks for.
+        let attempts = history(&[10.5, 10.8, 11.0, 10.9, 10.7]);
+        let down_only = plan(&attempts, None, &RightsizePolicy::default());
+        assert_eq!(
+            recommended(&down_only, EXECUTOR_MEMORY),
+            Some(12 << 30),
+            "{down_only:?}"
+        );
+        assert!(!down_only.body.contains_key(EXECUTOR_MEMORY));
+
+        let up = RightsizePolicy {
+            max_step_up: 0.5,
+            ..RightsizePolicy::default()
+        };
+        let grown = plan(&attempts, None, &up);
+        assert_eq!(grown.action, Action::Resize, "{grown:?}");
+        let heap = recommended(&grown, EXECUTOR_MEMORY).expect("heap");
+        let floor = (11.0 * GIB * 1.2) as u64;
+        assert!(
+            heap >= floor && heap < floor + (64 << 20),
+            "{heap} vs {floor}"
+        );
+        assert!(grown.saving_per_month < 0.0, "growing costs: {grown:?}");
+
+        // At most +50 % in one step, however high the peaks.
+        let steep = RightsizePolicy {
+            max_step_up: 0.1,
+            ..up.clone()
+        };
+        let bounded = plan(&attempts, None, &steep);
+        let heap = recommended(&bounded, EXECUTOR_MEMORY).expect("heap");
+        assert!(
+            heap <= (12.0 * GIB * 1.1) as u64 + (64 << 20) && heap > 12 << 30,
+            "{heap}"
+        );
+
+        // A job well inside its grant is not grown.
+        let comfortable = plan(&history(&[6.0, 6.2, 6.1]), None, &up);
+        assert!(recommended(&comfortable, EXECUTOR_MEMORY).expect("heap") < 12 << 30);
     }
 
     #[test]

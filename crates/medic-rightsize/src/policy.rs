@@ -51,6 +51,10 @@ pub struct RightsizePolicy {
     pub max_step: f64,
     /// Successful runs with the current right-size before the next step down (default 2).
     pub settle_runs: u32,
+    /// Sizing up before a failure: a setting whose window's largest peak × (1 + margin) exceeds what the job asks
+    /// for itself may grow above it by at most this share at a time (0.5: at most +50 % a step). Default 0: never
+    /// above the job's own size.
+    pub max_step_up: f64,
     /// How the size is estimated before the guard-rails (default `autopilot`).
     pub estimator: Estimator,
     /// No heap is sized below this, in MiB (default 640, Dr. Elephant's floor; Spark refuses heaps under 450 MiB).
@@ -74,6 +78,7 @@ impl Default for RightsizePolicy {
             spread: 1.5,
             max_step: 0.5,
             settle_runs: 2,
+            max_step_up: 0.0,
             estimator: Estimator::Autopilot,
             min_heap_mib: 640,
             round_mib: 64,
@@ -123,6 +128,12 @@ impl RightsizePolicy {
             problems.push(format!(
                 "`max_step` is {}, expected more than 0 and at most 0.9",
                 self.max_step
+            ));
+        }
+        if !(self.max_step_up.is_finite() && (0.0..=2.0).contains(&self.max_step_up)) {
+            problems.push(format!(
+                "`max_step_up` is {}, expected 0 to 2",
+                self.max_step_up
             ));
         }
         if !(self.min_change.is_finite() && (0.0..1.0).contains(&self.min_change)) {

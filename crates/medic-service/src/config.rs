@@ -34,8 +34,9 @@ impl Service {
     }
 
     /// Records how a run ended, as `actor`: the attempt (checked before anything is stored) goes to the attempts
-    /// history, then one-shot and until-success patches are consumed. Repeating a report consumes nothing more,
-    /// but adds its attempt again.
+    /// history, then one-shot and until-success patches are consumed, and a memory fix among them that worked is
+    /// carried forward (`carry.rs`). Repeating a report consumes and carries nothing more, but adds its attempt
+    /// again.
     pub async fn report_run(&self, report: RunReport, actor: &str) -> Result<RunRecorded> {
         if let Some(attempt) = &report.attempt {
             let mut problems = attempt.validate();
@@ -58,9 +59,12 @@ impl Service {
             .store
             .record_run(&report.job, &report.applied, report.outcome, actor)
             .await?;
+        let carried = self.carry_forward(&report, &consumed, actor).await?;
         Ok(RunRecorded {
             consumed,
             attempt_recorded: report.attempt.is_some(),
+            carried_fix: carried.patch,
+            note: carried.note,
         })
     }
 

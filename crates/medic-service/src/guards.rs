@@ -13,6 +13,8 @@ use medic_core::recommendation::Change;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::carry::CarryForward;
+
 /// `provenance.created_by` of the patches medic stores itself. `POST /v1/patches` sets `created_by` from the
 /// caller's token, so only the remediation flow writes this name (unless a token is named `medic`).
 pub const MEDIC: &str = "medic";
@@ -36,6 +38,8 @@ pub struct RemediationPolicy {
     /// What resources cost, to price a failed attempt from its configuration and `runtime_seconds` when the request
     /// gives no `cost_dollars` (the recommender compares a retry's cost with it).
     pub prices: Prices,
+    /// Keeping a memory fix that worked for the job's next runs (default on: 30 days, at most 500 jobs a cluster).
+    pub carry_forward: CarryForward,
 }
 
 impl Default for RemediationPolicy {
@@ -45,6 +49,7 @@ impl Default for RemediationPolicy {
             max_retries_per_job_per_day: 10,
             max_recommendations_without_success: 2,
             prices: Prices::default(),
+            carry_forward: CarryForward::default(),
         }
     }
 }
@@ -93,6 +98,7 @@ impl RemediationPolicy {
         .into_iter()
         .filter(|(_, value, _)| *value == 0)
         .map(|(name, _, why)| format!("`{name}` is 0: {why}"))
+        .chain(self.carry_forward.problems())
         .collect()
     }
 }

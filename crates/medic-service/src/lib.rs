@@ -11,6 +11,8 @@
 //!     its own [`Recommend`] in.
 //!   - `config.rs`: the ConfigService's operations (resolve, report a run, history, attempts, patches) and the
 //!     mode, with the checks every front end must make.
+//!   - `carry.rs`: after a successful run, the memory fix that worked is kept as the job's carried fix
+//!     ([`CarryForward`]), so that its next run does not fail the same way first.
 //! * `guards.rs`: the [`RemediationPolicy`] and the guard-rails, as plain functions of a job's patches.
 //! * `turns.rs`: one remediation at a time per job in this process.
 //! * [`LocalMedic`] is [`medic_api::Medic`] in this process: a [`Service`] and the runtime that drives it.
@@ -18,6 +20,7 @@
 //! The types of requests and answers are `medic-api`'s, the HTTP server's too. Errors are this crate's
 //! [`Error`]; the server turns them into status codes, [`LocalMedic`] into [`medic_api::MedicError`].
 
+mod carry;
 mod config;
 mod error;
 mod failure;
@@ -34,6 +37,7 @@ use medic_recommend::SearchSpaces;
 use medic_rules::RuleSet;
 use medic_store::Store;
 
+pub use carry::{CarryForward, carried_patch, fix_to_carry, is_carried_fix_of};
 pub use error::{Error, Result};
 pub use guards::{MEDIC, RemediationPolicy};
 pub use local::LocalMedic;

@@ -432,6 +432,7 @@ fn new_patch(
                 recommendation.reason
             )),
             rightsize: None,
+            carried: None,
         },
         expires_at: None,
     }

@@ -359,6 +359,158 @@ async fn the_heuristics_escalate_when_the_first_fix_did_not_cure_the_failure(bac
     );
 }
 
+/// A successful run's report, with the patches its configuration came from.
+fn succeeded(job: &JobIdentity, applied: &[String]) -> medic_api::RunReport {
+    medic_api::RunReport {
+        job: job.clone(),
+        applied: applied.to_vec(),
+        outcome: RunOutcome::Succeeded,
+        attempt: None,
+    }
+}
+
+async fn a_memory_fix_that_worked_is_carried_forward_replaced_never_stacked_and_capped_per_cluster(
+    backend: TestBackend,
+) {
+    let (mut service, _database) = service(backend).await;
+    service.policy.carry_forward.max_per_cluster = 1;
+    let job = JobIdentity {
+        cluster: Some("etl".to_owned()),
+        ..JobIdentity::new(JOB)
+    };
+    let own = heap_oom().config;
+
+    // 1. The heap failure is remediated and the retry succeeds: its change is kept for the job's next runs.
+    let mut request = heap_oom();
+    request.job = job.clone();
+    let fix = service
+        .remediate(request, "scheduler")
+        .await
+        .expect("answer")
+        .patch_id
+        .expect("a patch");
+    let recorded = service
+        .report_run(succeeded(&job, std::slice::from_ref(&fix)), "scheduler")
+        .await
+        .expect("recorded");
+    assert_eq!(recorded.consumed.len(), 1);
+    let carried = recorded.carried_fix.expect("a carried fix");
+    assert_eq!(carried.lifetime, Lifetime::Persistent);
+    assert_eq!(carried.scope, Scope::job(JOB));
+    assert_eq!(
+        carried
+            .provenance
+            .carried
+            .as_ref()
+            .map(|c| c.from_patch.as_str()),
+        Some(fix.as_str())
+    );
+    assert!(carried.expires_at.is_some());
+    let next = service.store.resolve(&job, &own).await.expect("resolve");
+    assert_eq!(next.applied, vec![carried.id.clone()]);
+    let heap = next
+        .config
+        .get("spark.executor.memory")
+        .expect("a heap")
+        .to_owned();
+    assert_ne!(heap, "4g", "the next run starts with the fix");
+    // Reporting the same run again carries nothing more.
+    let again = service
+        .report_run(succeeded(&job, std::slice::from_ref(&fix)), "scheduler")
+        .await
+        .expect("recorded");
+    assert!(again.carried_fix.is_none() && again.consumed.is_empty());
+
+    // 2. Later the driver runs out with the carried fix applied: its fix is merged into a new carried fix, which
+    //    replaces the old one.
+    let mut request = heap_oom();
+    request.job = job.clone();
+    request.config = next.config.clone();
+    request.category = Some(Category::DriverOom);
+    let driver_fix = service
+        .remediate(request, "scheduler")
+        .await
+        .expect("answer")
+        .patch_id
+        .expect("a patch");
+    let replaced = service
+        .report_run(
+            succeeded(&job, &[carried.id.clone(), driver_fix.clone()]),
+            "scheduler",
+        )
+        .await
+        .expect("recorded")
+        .carried_fix
+        .expect("a new carried fix");
+    let old = service
+        .store
+        .patch(&carried.id)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(old.status, PatchStatus::Superseded);
+    let PatchBody::MergePatch(body) = &replaced.patch else {
+        panic!("a merge patch: {:?}", replaced.patch);
+    };
+    assert_eq!(body["spark.executor.memory"], heap.as_str(), "{body:?}");
+    assert!(body.contains_key("spark.driver.memory"), "{body:?}");
+    let carried_now = service
+        .store
+        .list_patches(&PatchFilter {
+            job: Some(JOB.to_owned()),
+            status: Some(PatchStatus::Active),
+        })
+        .await
+        .expect("patches")
+        .into_iter()
+        .filter(|p| p.is_carried_fix())
+        .count();
+    assert_eq!(carried_now, 1, "one carried fix per job");
+
+    // 3. Another job of the same cluster: the cap (1) is reached, so its fix lasts for its retry only.
+    let other = JobIdentity {
+        cluster: Some("etl".to_owned()),
+        ..JobIdentity::new("nightly.other")
+    };
+    let mut request = heap_oom();
+    request.job = other.clone();
+    let fix = service
+        .remediate(request, "scheduler")
+        .await
+        .expect("answer")
+        .patch_id
+        .expect("a patch");
+    let capped = service
+        .report_run(succeeded(&other, &[fix]), "scheduler")
+        .await
+        .expect("recorded");
+    assert!(capped.carried_fix.is_none());
+    assert!(
+        capped
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("max_per_cluster")),
+        "{capped:?}"
+    );
+
+    // 4. Carrying off: a fix lasts for its retry only, as before.
+    service.policy.carry_forward.enabled = false;
+    let third = JobIdentity::new("nightly.third");
+    let mut request = heap_oom();
+    request.job = third.clone();
+    let fix = service
+        .remediate(request, "scheduler")
+        .await
+        .expect("answer")
+        .patch_id
+        .expect("a patch");
+    let off = service
+        .report_run(succeeded(&third, &[fix]), "scheduler")
+        .await
+        .expect("recorded");
+    assert!(off.carried_fix.is_none() && off.note.is_none(), "{off:?}");
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -385,4 +537,5 @@ both_backends!(
     a_memory_failure_revokes_stores_and_supersedes_in_one_write,
     a_memory_failure_is_never_retried_with_a_configuration_that_already_failed,
     the_heuristics_escalate_when_the_first_fix_did_not_cure_the_failure,
+    a_memory_fix_that_worked_is_carried_forward_replaced_never_stacked_and_capped_per_cluster,
 );

@@ -200,6 +200,13 @@ pub struct PriceSpec {
     pub core_hour: f64,
     /// Dollars per GiB-hour of memory granted (heap plus overhead).
     pub gib_hour: f64,
+    /// Dollars a failure costs when no retry fixed it and a person has to (default 100: an engineer's hour).
+    #[serde(default = "default_human_fix")]
+    pub human_fix: f64,
+}
+
+fn default_human_fix() -> f64 {
+    100.0
 }
 
 impl FleetSpec {
@@ -387,6 +394,11 @@ impl FleetSpec {
             positive(self.prices.gib_hour),
             "prices.gib_hour",
             "a positive number",
+        );
+        check(
+            self.prices.human_fix.is_finite() && self.prices.human_fix >= 0.0,
+            "prices.human_fix",
+            "a number of dollars, 0 or more",
         );
         problems
     }

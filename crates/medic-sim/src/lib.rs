@@ -33,5 +33,7 @@ pub use fleet::{
 pub use logs::{Logs, attempt_logs};
 pub use policy::{Baseline, BaselineKind, MAX_CONTAINER_MIB, Policy, bump};
 pub use runner::SimulatedRunner;
-pub use simulate::{CauseStats, PolicyStats, RightsizingSummary, Simulation, SizingStats, compare};
+pub use simulate::{
+    CauseStats, PolicyStats, RecurrenceStats, RightsizingSummary, Simulation, SizingStats, compare,
+};
 pub use world::{Attempt, FailureKind, SimJob, World, format_mib, granted_mib};

@@ -5,7 +5,7 @@
 //! day's report is scored against the hidden truth ([`PolicyStats`]), and measured for right-sizing
 //! ([`SizingStats`], compared with [`compare`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,10 +63,7 @@ impl<'a> Simulation<'a> {
 
     /// The workflow of `day`: every job of the fleet, no dependencies, the fleet's attempts per run.
     pub fn workflow(&self, day: u32) -> Workflow {
-        let retry = RetryPolicy {
-            max_attempts: self.world.spec().max_attempts,
-            ..RetryPolicy::default()
-        };
+        let retry = retry_policy(self.world);
         Workflow {
             name: format!("day-{day}"),
             source: "simulated fleet".to_owned(),
@@ -126,6 +123,14 @@ impl<'a> Simulation<'a> {
     }
 }
 
+/// How the simulated scheduler retries: the fleet's attempts per run, Maestro's backoff.
+fn retry_policy(world: &World) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: world.spec().max_attempts,
+        ..RetryPolicy::default()
+    }
+}
+
 /// What one policy achieved, scored against the hidden truth. Costs are in dollars.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct PolicyStats {
@@ -159,6 +164,13 @@ pub struct PolicyStats {
     pub retries_wrongly_disabled: u64,
     /// Runs that ended failed: a human has to look.
     pub unfixed: u64,
+    /// What people cost to fix those: `unfixed` × the fleet's `prices.human_fix`.
+    pub human_cost: f64,
+    /// `failure_cost` and `human_cost` together: what failures cost in all.
+    pub failure_cost_with_humans: f64,
+    /// Runs a retry fixed: the mean time from the end of the failed first attempt to the end of the successful
+    /// retry (backoff, failed retries and the successful one), in minutes.
+    pub mean_minutes_to_recovery: f64,
     /// Everything every attempt cost, successful runs included.
     pub total_cost: f64,
     /// Failures and fixes per true cause.
@@ -169,6 +181,8 @@ pub struct PolicyStats {
     memory_fixes: u64,
     #[serde(skip)]
     fixes: u64,
+    #[serde(skip)]
+    recovery_seconds: f64,
 }
 
 /// Failures of one true cause.
@@ -185,6 +199,7 @@ pub struct CauseStats {
 impl PolicyStats {
     /// Scores the runs of `day` in `report` against `world`.
     pub fn add_day(&mut self, world: &World, day: u32, report: &WorkflowReport) {
+        let retry = retry_policy(world);
         for job_report in &report.jobs {
             let Some(job) = world.job(&job_report.id) else {
                 continue;
@@ -223,6 +238,10 @@ impl PolicyStats {
             if fixed {
                 by_cause.fixed += 1;
                 self.fixes += 1;
+                self.recovery_seconds += job_report.attempts[1..]
+                    .iter()
+                    .map(|a| retry.backoff_after(a.attempt - 1).as_secs_f64() + a.runtime_seconds)
+                    .sum::<f64>();
             } else {
                 self.unfixed += 1;
             }
@@ -260,6 +279,13 @@ impl PolicyStats {
         self.memory_fixed = share(self.memory_fixes, self.memory_failures);
         self.failures_fixed = share(self.fixes, self.failures);
         self.failure_cost = self.failed_run_cost + self.retry_cost;
+        self.human_cost = self.unfixed as f64 * world.spec().prices.human_fix;
+        self.failure_cost_with_humans = self.failure_cost + self.human_cost;
+        self.mean_minutes_to_recovery = if self.fixes == 0 {
+            0.0
+        } else {
+            self.recovery_seconds / self.fixes as f64 / 60.0
+        };
     }
 }
 
@@ -343,6 +369,52 @@ impl SizingStats {
                 self.right_sized_heap_granted_mib += granted_mib(&first.config).0;
                 self.right_sized_heap_used_mib += truth.heap_mib.1;
             }
+        }
+    }
+}
+
+/// First attempts that fail for memory, and of those the ones that strike a job again: what carrying fixes
+/// forward and sizing up are to prevent. Every compared day goes in (a job's earlier failures count from the first
+/// compared day); only the days passed with `counted` are counted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RecurrenceStats {
+    /// Runs counted.
+    pub runs: u64,
+    /// Of those, runs whose first attempt failed for memory, in truth.
+    pub memory_failures: u64,
+    /// Of those, failures of a job that had a first-attempt memory failure before in the compared period.
+    pub recurring_memory_failures: u64,
+    #[serde(skip)]
+    failed_before: HashSet<String>,
+}
+
+impl RecurrenceStats {
+    /// Adds the runs of `day` in `report`, measured against `world`; counts them when `counted`.
+    pub fn add_day(&mut self, world: &World, day: u32, report: &WorkflowReport, counted: bool) {
+        for job_report in &report.jobs {
+            let (Some(job), Some(first)) = (world.job(&job_report.id), job_report.attempts.first())
+            else {
+                continue;
+            };
+            let failed = world
+                .attempt(job, day, first.attempt, &first.config)
+                .failure
+                .is_some_and(FailureKind::is_memory);
+            let again = failed && !self.failed_before.insert(job_report.id.clone());
+            if counted {
+                self.runs += 1;
+                self.memory_failures += u64::from(failed);
+                self.recurring_memory_failures += u64::from(again);
+            }
+        }
+    }
+
+    /// Memory failures of first attempts per run counted.
+    pub fn memory_failure_rate(&self) -> f64 {
+        if self.runs == 0 {
+            0.0
+        } else {
+            self.memory_failures as f64 / self.runs as f64
         }
     }
 }
@@ -530,5 +602,49 @@ mod tests {
         assert!(rules_only.retries_correctly_disabled > 0);
         assert!(rules_only.retries < blind.retries);
         assert!(rules_only.failure_cost < blind.failure_cost);
+    }
+
+    #[test]
+    fn a_fix_that_lasts_for_its_retry_only_lets_the_failure_recur_and_people_pay_for_what_stays_broken()
+     {
+        let spec = small_fleet();
+        let world = World::new(&spec);
+        let dir = tempfile::tempdir().expect("temp");
+        let simulation = Simulation::new(&world, dir.path());
+        let policy = Baseline::new(
+            BaselineKind::DoubleMemory,
+            RuleSet::builtin().expect("pack"),
+            world.prices(),
+            spec.seed,
+        );
+        let clock = Arc::new(ManualClock::new(simulation.day_start(0)));
+        let (mut stats, mut recurrence) = (PolicyStats::default(), RecurrenceStats::default());
+        for day in 0..spec.days {
+            let report = simulation.run_day(day, &policy, &clock).expect("a day");
+            stats.add_day(&world, day, &report);
+            recurrence.add_day(&world, day, &report, day > 0);
+        }
+        // The first day goes in uncounted: its failures make the later days' recurrences.
+        assert_eq!(
+            recurrence.runs,
+            u64::from(spec.jobs) * u64::from(spec.days - 1)
+        );
+        // double_memory keeps nothing: a job too small for its input fails again the next day.
+        assert!(recurrence.recurring_memory_failures > 0, "{recurrence:?}");
+        assert!(recurrence.recurring_memory_failures <= recurrence.memory_failures);
+        assert!(
+            recurrence.memory_failures < stats.memory_failures,
+            "{recurrence:?} {stats:?}"
+        );
+        assert_eq!(
+            stats.human_cost,
+            stats.unfixed as f64 * spec.prices.human_fix
+        );
+        assert_eq!(
+            stats.failure_cost_with_humans,
+            stats.failure_cost + stats.human_cost
+        );
+        // A retry waits its backoff (a minute at least) and runs again.
+        assert!(stats.mean_minutes_to_recovery > 1.0, "{stats:?}");
     }
 }

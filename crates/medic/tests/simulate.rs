@@ -56,6 +56,7 @@ async fn demo_keeps_a_database_that_serves_the_trained_model(backend: TestBacken
         "double_memory",
         "medic",
         "medic_rightsizing",
+        "medic_prevention",
     ] {
         for field in [
             "memory_fixed_first_retry",
@@ -64,6 +65,10 @@ async fn demo_keeps_a_database_that_serves_the_trained_model(backend: TestBacken
             "wasted_retries",
             "retries_correctly_disabled",
             "retries_wrongly_disabled",
+            "unfixed",
+            "human_cost",
+            "failure_cost_with_humans",
+            "mean_minutes_to_recovery",
         ] {
             assert!(
                 policies[name][field].is_number(),
@@ -105,8 +110,52 @@ async fn demo_keeps_a_database_that_serves_the_trained_model(backend: TestBacken
         rightsizing["patches_stored"].as_u64() > Some(100),
         "{rightsizing}"
     );
-    // The kept database is the right-sized fleet's: its right-size patches carry their evidence.
+    // Unfixed runs cost an engineer's hour each (the default fleet's `prices.human_fix`).
+    let cost = |name: &str, field: &str| policies[name][field].as_f64().expect("a number");
+    assert_eq!(
+        cost("blind_retry", "human_cost"),
+        100.0 * cost("blind_retry", "unfixed")
+    );
+    assert!(
+        (cost("medic", "failure_cost_with_humans")
+            - cost("medic", "failure_cost")
+            - cost("medic", "human_cost"))
+        .abs()
+            < 1e-6
+    );
+    // Prevention, against remediation alone: fixes carried forward, and no more recurring memory failures.
+    let prevention = &comparison["prevention"];
+    let count = |field: &str| {
+        prevention[field]
+            .as_u64()
+            .unwrap_or_else(|| panic!("prevention.{field}: {comparison}"))
+    };
+    assert!(count("carried_fixes") > 0, "{prevention}");
+    assert!(
+        count("recurring_memory_failures_with") <= count("recurring_memory_failures_without"),
+        "{prevention}"
+    );
+    assert!(
+        prevention["first_attempt_memory_failure_rate_with"].as_f64()
+            <= prevention["first_attempt_memory_failure_rate_without"].as_f64(),
+        "{prevention}"
+    );
+    assert!(
+        prevention["sizing"]["requested_over_used_after"].as_f64() > Some(1.0),
+        "{prevention}"
+    );
+    // The kept database is the full medic's: its right-size patches carry their evidence, and its carried fixes
+    // where they came from.
     let listed = ok_json(medic(&["patch", "list", "--json", "--db", database.url()]));
+    assert!(
+        listed
+            .as_array()
+            .is_some_and(|patches| patches.iter().any(|p| {
+                p["lifetime"] == "persistent"
+                    && p["provenance"]["carried"]["from_patch"].is_string()
+            })),
+        "no carried fix in the kept database"
+    );
     let evidence = listed
         .as_array()
         .and_then(|patches| {

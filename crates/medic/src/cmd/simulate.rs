@@ -30,8 +30,9 @@ pub struct Args {
     /// Where models (and the demo's report) go.
     #[arg(long, default_value = "medic-demo", value_name = "DIR")]
     out: PathBuf,
-    /// Compare only these policies (comma-separated): blind_retry, rules_only, vpa_bump, double_memory, medic,
-    /// medic_rightsizing (medic with `medic rightsize --apply` every morning).
+    /// Compare only these policies (comma-separated): blind_retry, rules_only, vpa_bump, double_memory, medic
+    /// (remediation alone), medic_rightsizing (and `medic rightsize --apply` every morning), medic_prevention (the
+    /// full medic: also fixes carried forward, and right-sizing up as well as down).
     #[arg(long, value_delimiter = ',', value_parser = str::parse::<PolicyName>)]
     policies: Vec<PolicyName>,
     /// Use this many jobs instead of the fleet's.
@@ -46,8 +47,8 @@ pub struct Args {
     /// Use this seed instead of the fleet's.
     #[arg(long)]
     seed: Option<u64>,
-    /// The right-sizing policy of `medic_rightsizing` (YAML, as `medic rightsize --policy`); the default one when
-    /// absent.
+    /// The right-sizing policy of `medic_rightsizing` and `medic_prevention` (YAML, as `medic rightsize --policy`);
+    /// the default one when absent. `medic_prevention` sizes up by at most 50 % a step unless it sets `max_step_up`.
     #[arg(long, value_name = "FILE")]
     rightsize_policy: Option<PathBuf>,
     #[command(flatten)]
