@@ -105,8 +105,7 @@ pub struct CompareOptions {
     pub spec: FleetSpec,
     /// The rule packs every policy classifies with.
     pub rules: RuleSet,
-    /// The right-sizing policy of `medic_rightsizing` and `medic_prevention` (which sizes up by
-    /// [`PREVENTION_STEP_UP`] when the policy does not size up itself).
+    /// The right-sizing policy of `medic_rightsizing` and `medic_prevention`.
     pub rightsize_policy: RightsizePolicy,
     /// The policies to compare, in the table's order.
     pub policies: Vec<PolicyName>,
@@ -174,10 +173,6 @@ pub struct PreventionOutcome {
     /// The compared days measured (the second half).
     pub days_measured: u32,
 }
-
-/// How far `medic_prevention` lets right-sizing grow a setting in one step when the right-sizing policy given does
-/// not size up itself (`max_step_up: 0`): +50 %.
-pub const PREVENTION_STEP_UP: f64 = 0.5;
 
 /// Right-sizing's effect, measured against the truth.
 #[derive(Debug, Serialize)]
@@ -332,16 +327,12 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
             .map(|(flavour, medic, clock)| {
                 let (simulation, world) = (&simulation, &world);
                 let (compared, measured) = (compared.clone(), measured.clone());
-                let mut rightsize_policy = options.rightsize_policy.clone();
-                if flavour == PolicyName::MedicPrevention && rightsize_policy.max_step_up == 0.0 {
-                    rightsize_policy.max_step_up = PREVENTION_STEP_UP;
-                }
                 let rightsizing = matches!(
                     flavour,
                     PolicyName::MedicRightsizing | PolicyName::MedicPrevention
                 )
                 .then(|| Rightsizing {
-                    policy: rightsize_policy,
+                    policy: options.rightsize_policy.clone(),
                     notes: Mutex::new(Vec::new()),
                     patches: Mutex::new(HashSet::new()),
                 });

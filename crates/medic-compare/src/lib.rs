@@ -22,7 +22,7 @@ mod error;
 pub mod report;
 
 pub use compare::{
-    CompareOptions, Comparison, FleetSummary, ModelSummary, PREVENTION_STEP_UP, PolicyName,
-    PreventionOutcome, Progress, RightsizingOutcome, compare, scratch_folder,
+    CompareOptions, Comparison, FleetSummary, ModelSummary, PolicyName, PreventionOutcome,
+    Progress, RightsizingOutcome, compare, scratch_folder,
 };
 pub use error::{Error, Result};

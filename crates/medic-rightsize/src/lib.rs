@@ -5,8 +5,8 @@
 //! JVM's) and off-heap use each successful run measured, and proposes sizes with an [`Estimator`] (Autopilot's
 //! moving-window maximum by default; VPA's decaying percentile and Dr. Elephant's rule are there to be measured
 //! against it). Guard-rails then decide: never below the window's largest peak plus a margin, at most a bounded
-//! step down at a time and only after the previous step has run, never above what the job asks for itself (unless
-//! `max_step_up` lets a job whose peaks near its grant grow, by bounded steps, before it fails); jobs
+//! step down at a time and only after the previous step has run, above what the job asks for itself only for a job
+//! whose peaks near its grant, by bounded steps (`max_step_up`), before it fails; jobs
 //! outside the policy's scopes, with too little history, or with a memory failure in the window are left alone,
 //! and a memory failure after a right-size revokes it.
 //!

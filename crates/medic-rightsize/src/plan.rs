@@ -668,7 +668,14 @@ mod tests {
     fn a_job_whose_peaks_near_its_grant_grows_by_bounded_steps_only_when_allowed() {
         // Peaks of 10.5 to 11 GiB on a 12 GiB heap: 11 GiB × 1.2 = 13.2 GiB is above what the job asks for.
         let attempts = history(&[10.5, 10.8, 11.0, 10.9, 10.7]);
-        let down_only = plan(&attempts, None, &RightsizePolicy::default());
+        let down_only = plan(
+            &attempts,
+            None,
+            &RightsizePolicy {
+                max_step_up: 0.0,
+                ..RightsizePolicy::default()
+            },
+        );
         assert_eq!(
             recommended(&down_only, EXECUTOR_MEMORY),
             Some(12 << 30),
@@ -676,10 +683,8 @@ mod tests {
         );
         assert!(!down_only.body.contains_key(EXECUTOR_MEMORY));
 
-        let up = RightsizePolicy {
-            max_step_up: 0.5,
-            ..RightsizePolicy::default()
-        };
+        let up = RightsizePolicy::default();
+        assert_eq!(up.max_step_up, 0.5);
         let grown = plan(&attempts, None, &up);
         assert_eq!(grown.action, Action::Resize, "{grown:?}");
         let heap = recommended(&grown, EXECUTOR_MEMORY).expect("heap");

@@ -52,8 +52,9 @@ pub struct RightsizePolicy {
     /// Successful runs with the current right-size before the next step down (default 2).
     pub settle_runs: u32,
     /// Sizing up before a failure: a setting whose window's largest peak × (1 + margin) exceeds what the job asks
-    /// for itself may grow above it by at most this share at a time (0.5: at most +50 % a step). Default 0: never
-    /// above the job's own size.
+    /// for itself may grow above it by at most this share at a time (default 0.5: at most +50 % a step; 0: never
+    /// above the job's own size). Measured in the simulator, sizing up cut first-attempt memory failures on every
+    /// fleet it was tried on (docs/BENCHMARKS.md, "Prevention").
     pub max_step_up: f64,
     /// How the size is estimated before the guard-rails (default `autopilot`).
     pub estimator: Estimator,
@@ -78,7 +79,7 @@ impl Default for RightsizePolicy {
             spread: 1.5,
             max_step: 0.5,
             settle_runs: 2,
-            max_step_up: 0.0,
+            max_step_up: 0.5,
             estimator: Estimator::Autopilot,
             min_heap_mib: 640,
             round_mib: 64,

@@ -48,7 +48,7 @@ pub struct Args {
     #[arg(long)]
     seed: Option<u64>,
     /// The right-sizing policy of `medic_rightsizing` and `medic_prevention` (YAML, as `medic rightsize --policy`);
-    /// the default one when absent. `medic_prevention` sizes up by at most 50 % a step unless it sets `max_step_up`.
+    /// the default one when absent.
     #[arg(long, value_name = "FILE")]
     rightsize_policy: Option<PathBuf>,
     #[command(flatten)]
