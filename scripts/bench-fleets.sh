@@ -45,7 +45,8 @@ for fleet in fleets:
     for policy, s in policies.items():
         dominated = ""
         if policy == "medic":
-            better = [p for p, o in policies.items() if p != "medic"
+            # Only today's policies: medic's own flavours are not what it competes with.
+            better = [p for p, o in policies.items() if not p.startswith("medic")
                       and o["failures_fixed"] > s["failures_fixed"] and o["failure_cost"] < s["failure_cost"]]
             dominated = ", ".join(better) or "none"
         print(f"| {name} | {policy} | {s['memory_failures']} | {100 * s['memory_fixed_first_retry']:.1f} % | "

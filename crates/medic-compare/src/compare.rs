@@ -151,6 +151,30 @@ pub struct Comparison {
     pub prevention: Option<PreventionOutcome>,
 }
 
+impl Comparison {
+    /// Each flavour of medic compared, with its failure cost (compute only) as a share of blind retry's; empty when
+    /// blind retry was not compared or cost nothing.
+    pub fn failure_cost_against_blind_retry(&self) -> Vec<(&'static str, f64)> {
+        let Some(blind) = self.policies.get(PolicyName::BlindRetry.name()) else {
+            return Vec::new();
+        };
+        if blind.failure_cost <= 0.0 {
+            return Vec::new();
+        }
+        [
+            PolicyName::Medic,
+            PolicyName::MedicRightsizing,
+            PolicyName::MedicPrevention,
+        ]
+        .into_iter()
+        .filter_map(|flavour| {
+            let stats = self.policies.get(flavour.name())?;
+            Some((flavour.name(), stats.failure_cost / blind.failure_cost))
+        })
+        .collect()
+    }
+}
+
 /// Prevention's effect, measured against the truth over the second half of the compared days. A *recurring* memory
 /// failure is a first attempt's memory failure of a job that had one before in the compared period.
 #[derive(Debug, Serialize)]

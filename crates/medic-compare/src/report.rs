@@ -90,15 +90,16 @@ pub fn write(
             s.retries_wrongly_disabled
         );
     }
-    if let (Some(medic), Some(blind)) = (
-        comparison.policies.get("medic"),
-        comparison.policies.get("blind_retry"),
-    ) && blind.failure_cost > 0.0
-    {
+    let shares: Vec<String> = comparison
+        .failure_cost_against_blind_retry()
+        .into_iter()
+        .map(|(name, share)| format!("`{name}` **{:.0} %**", 100.0 * share))
+        .collect();
+    if !shares.is_empty() {
         let _ = writeln!(
             page,
-            "\nmedic's failure cost is **{:.0} %** of blind retry's.",
-            100.0 * medic.failure_cost / blind.failure_cost
+            "\nFailure cost (compute) against blind retry's: {}.",
+            shares.join(", ")
         );
     }
     let _ = writeln!(

@@ -72,15 +72,16 @@ pub fn comparison(
             s.retries_wrongly_disabled
         )?;
     }
-    if let (Some(medic), Some(blind)) = (
-        comparison.policies.get("medic"),
-        comparison.policies.get("blind_retry"),
-    ) && blind.failure_cost > 0.0
-    {
+    let shares: Vec<String> = comparison
+        .failure_cost_against_blind_retry()
+        .into_iter()
+        .map(|(name, share)| format!("{name} {:.0}%", 100.0 * share))
+        .collect();
+    if !shares.is_empty() {
         writeln!(
             out,
-            "medic's failure cost is {:.0}% of blind retry's",
-            100.0 * medic.failure_cost / blind.failure_cost
+            "failure cost (compute) against blind retry's: {}",
+            shares.join(", ")
         )?;
     }
     if let Some(r) = &comparison.rightsizing {

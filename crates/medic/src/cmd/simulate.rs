@@ -32,7 +32,7 @@ pub struct Args {
     out: PathBuf,
     /// Compare only these policies (comma-separated): blind_retry, rules_only, vpa_bump, double_memory, medic
     /// (remediation alone), medic_rightsizing (and `medic rightsize --apply` every morning), medic_prevention (the
-    /// full medic: also fixes carried forward, and right-sizing up as well as down).
+    /// full medic: also each memory fix that worked carried forward to the job's next runs).
     #[arg(long, value_delimiter = ',', value_parser = str::parse::<PolicyName>)]
     policies: Vec<PolicyName>,
     /// Use this many jobs instead of the fleet's.
