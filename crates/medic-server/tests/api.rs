@@ -1249,8 +1249,9 @@ async fn a_new_recommendation_supersedes_the_last_until_a_loop_stops_it(app: Tes
         (json!(true), Value::Null)
     );
 
-    // A success with the second patch consumes it and ends the loop: the next failure is remediated again.
-    let (status, _) = app
+    // A success with the second patch consumes it, carries its fix forward for the job's next runs, and ends the
+    // loop: the next failure is remediated again.
+    let (status, recorded) = app
         .call(
             "POST",
             "/v1/runs",
@@ -1259,21 +1260,30 @@ async fn a_new_recommendation_supersedes_the_last_until_a_loop_stops_it(app: Tes
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        recorded["carried_fix"]["provenance"]["carried"]["from_patch"], second_id,
+        "{recorded}"
+    );
     let again = app.remediate(failed_attempt(1, base, HEAP_OOM)).await;
     assert_eq!(
         (again["retry"].clone(), again["guard"].clone()),
         (json!(true), Value::Null),
         "{again}"
     );
-    let statuses: Vec<Value> = app
+    let statuses: Vec<(Value, Value)> = app
         .patches()
         .await
         .iter()
-        .map(|patch| patch["status"].clone())
+        .map(|patch| (patch["status"].clone(), patch["lifetime"].clone()))
         .collect();
     assert_eq!(
         statuses,
-        [json!("superseded"), json!("consumed"), json!("active")]
+        [
+            (json!("superseded"), json!("until_success")),
+            (json!("consumed"), json!("until_success")),
+            (json!("active"), json!("persistent")),
+            (json!("active"), json!("until_success")),
+        ]
     );
 }
 

@@ -369,6 +369,24 @@ fn succeeded(job: &JobIdentity, applied: &[String]) -> medic_api::RunReport {
     }
 }
 
+/// A heap failure of `job` remediated, and the retry with medic's fix reported successful: the fix's id and what
+/// the report recorded.
+async fn fixed_on_retry(service: &Service, job: &JobIdentity) -> (String, medic_api::RunRecorded) {
+    let mut request = heap_oom();
+    request.job = job.clone();
+    let fix = service
+        .remediate(request, "scheduler")
+        .await
+        .expect("answer")
+        .patch_id
+        .expect("a patch");
+    let recorded = service
+        .report_run(succeeded(job, std::slice::from_ref(&fix)), "scheduler")
+        .await
+        .expect("recorded");
+    (fix, recorded)
+}
+
 async fn a_memory_fix_that_worked_is_carried_forward_replaced_never_stacked_and_capped_per_cluster(
     backend: TestBackend,
 ) {
@@ -381,18 +399,7 @@ async fn a_memory_fix_that_worked_is_carried_forward_replaced_never_stacked_and_
     let own = heap_oom().config;
 
     // 1. The heap failure is remediated and the retry succeeds: its change is kept for the job's next runs.
-    let mut request = heap_oom();
-    request.job = job.clone();
-    let fix = service
-        .remediate(request, "scheduler")
-        .await
-        .expect("answer")
-        .patch_id
-        .expect("a patch");
-    let recorded = service
-        .report_run(succeeded(&job, std::slice::from_ref(&fix)), "scheduler")
-        .await
-        .expect("recorded");
+    let (fix, recorded) = fixed_on_retry(&service, &job).await;
     assert_eq!(recorded.consumed.len(), 1);
     let carried = recorded.carried_fix.expect("a carried fix");
     assert_eq!(carried.lifetime, Lifetime::Persistent);
@@ -472,18 +479,7 @@ async fn a_memory_fix_that_worked_is_carried_forward_replaced_never_stacked_and_
         cluster: Some("etl".to_owned()),
         ..JobIdentity::new("nightly.other")
     };
-    let mut request = heap_oom();
-    request.job = other.clone();
-    let fix = service
-        .remediate(request, "scheduler")
-        .await
-        .expect("answer")
-        .patch_id
-        .expect("a patch");
-    let capped = service
-        .report_run(succeeded(&other, &[fix]), "scheduler")
-        .await
-        .expect("recorded");
+    let (_, capped) = fixed_on_retry(&service, &other).await;
     assert!(capped.carried_fix.is_none());
     assert!(
         capped
@@ -495,19 +491,7 @@ async fn a_memory_fix_that_worked_is_carried_forward_replaced_never_stacked_and_
 
     // 4. Carrying off: a fix lasts for its retry only, as before.
     service.policy.carry_forward.enabled = false;
-    let third = JobIdentity::new("nightly.third");
-    let mut request = heap_oom();
-    request.job = third.clone();
-    let fix = service
-        .remediate(request, "scheduler")
-        .await
-        .expect("answer")
-        .patch_id
-        .expect("a patch");
-    let off = service
-        .report_run(succeeded(&third, &[fix]), "scheduler")
-        .await
-        .expect("recorded");
+    let (_, off) = fixed_on_retry(&service, &JobIdentity::new("nightly.third")).await;
     assert!(off.carried_fix.is_none() && off.note.is_none(), "{off:?}");
 }
 

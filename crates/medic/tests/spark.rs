@@ -9,11 +9,15 @@
 //! Spark must be installed (`scripts/install-spark.sh`, which `scripts/test.sh` runs first): without it these tests
 //! fail with that command, they are never skipped. Each takes a few minutes on two cores; the two run in parallel.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use medic_store::testing::{TestBackend, TestDatabase};
 use serde_json::Value;
+
+use cli::medic;
 
 /// The memory failures of the example workflow: job, the category and the rules its first failure may match, its
 /// exit code, and the setting medic's fix must change. `collect()` runs the driver out of heap in the Py4J call's
@@ -57,27 +61,12 @@ const MEMORY_FAILURES: [(&str, &str, &[&str], i64, &str); 5] = [
     ),
 ];
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn runs_dir(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("medic-spark")
         .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     dir
-}
-
-fn medic(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_medic"))
-        .args(args)
-        .current_dir(repo())
-        .env_remove("MEDIC_DB")
-        .env_remove("MEDIC_SERVER")
-        .env_remove("MEDIC_TOKEN")
-        .output()
-        .expect("medic runs")
 }
 
 /// Runs the example workflow from the repository's root, as its comment says, and returns the JSON report.

@@ -8,46 +8,18 @@
 //! fails with that command, it is never skipped. It runs Spark four times, one after the other (about 1.5 minutes
 //! on two cores).
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
+
+use cli::{json, medic, medic_ok};
 
 const WORKFLOW: &str = "examples/spark/prevention/workflow.yaml";
 const JOB: &str = "spark-prevention.result-size";
 const RESULT_SIZE: &str = "spark.driver.maxResultSize";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn medic(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_medic"))
-        .args(args)
-        .current_dir(repo())
-        .env_remove("MEDIC_DB")
-        .env_remove("MEDIC_SERVER")
-        .env_remove("MEDIC_TOKEN")
-        .output()
-        .expect("medic runs")
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
-/// `medic ARGS --json`, which must succeed; its standard output as JSON.
-fn medic_json(args: &[&str]) -> Value {
-    let output = medic(args);
-    assert!(
-        output.status.success(),
-        "medic {}: {}\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    json(&String::from_utf8_lossy(&output.stdout))
-}
 
 /// Runs the workflow, which must succeed, and returns the one job's attempts.
 fn run_workflow(db: &str, runs: &Path, label: &str) -> Vec<Value> {
@@ -78,7 +50,7 @@ fn run_workflow(db: &str, runs: &Path, label: &str) -> Vec<Value> {
 }
 
 fn carried_fixes(db: &str) -> Vec<Value> {
-    medic_json(&["patch", "list", "--db", db, "--json"])
+    json(&medic_ok(&["patch", "list", "--db", db, "--json"]))
         .as_array()
         .expect("a list of patches")
         .iter()
@@ -135,7 +107,7 @@ fn a_fix_that_worked_is_carried_to_the_next_run_which_succeeds_at_once() {
 
     // A right-sizing round (the job has a memory failure in its window: it is left alone), then run 3, which still
     // succeeds on its first attempt.
-    let round = medic_json(&["rightsize", "--db", db, "--json", "--apply"]);
+    let round = json(&medic_ok(&["rightsize", "--db", db, "--json", "--apply"]));
     eprintln!("right-sizing: {round:#}");
     let third = run_workflow(db, &runs, "run 3");
     assert_eq!(third.len(), 1, "succeeded at once: {third:#?}");

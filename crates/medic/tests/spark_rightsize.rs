@@ -9,11 +9,15 @@
 //! fails with that command, it is never skipped. It runs Spark three times, one after the other (about 2 minutes
 //! on two cores).
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::Instant;
 
 use serde_json::Value;
+
+use cli::{json, medic, medic_ok};
 
 const WORKFLOW: &str = "examples/spark/rightsize/workflow.yaml";
 const POLICY: &str = "examples/spark/rightsize/policy.yaml";
@@ -25,42 +29,10 @@ const REQUESTED: u64 = 4096 * MIB;
 /// The policy's floor (`min_heap_mib`): Spark refuses to start a driver below 450 MiB.
 const FLOOR: u64 = 640 * MIB;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn runs_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("medic-spark-rightsize");
     let _ = std::fs::remove_dir_all(&dir);
     dir
-}
-
-fn medic(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_medic"))
-        .args(args)
-        .current_dir(repo())
-        .env_remove("MEDIC_DB")
-        .env_remove("MEDIC_SERVER")
-        .env_remove("MEDIC_TOKEN")
-        .output()
-        .expect("medic runs")
-}
-
-/// `medic ARGS`, which must succeed; its standard output.
-fn medic_ok(args: &[&str]) -> String {
-    let output = medic(args);
-    assert!(
-        output.status.success(),
-        "medic {}: {}\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 /// Runs the workflow, which must succeed, and returns the one job's report and the run's wall time.

@@ -1,0 +1,44 @@
+//! The real `medic` binary run from the repository's root, as a user would, for the end-to-end tests (included
+//! with `#[path]`). medic's environment variables are cleared so that a developer's own settings do not leak in.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The repository's root: workflow files name their scripts relative to it.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `medic ARGS` from the repository's root.
+pub fn medic(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_medic"))
+        .args(args)
+        .current_dir(repo())
+        .env_remove("MEDIC_DB")
+        .env_remove("MEDIC_SERVER")
+        .env_remove("MEDIC_TOKEN")
+        .output()
+        .expect("medic runs")
+}
+
+/// `medic ARGS`, which must succeed; its standard output.
+#[allow(dead_code)] // not every test reads a command's output as text
+pub fn medic_ok(args: &[&str]) -> String {
+    let output = medic(args);
+    assert!(
+        output.status.success(),
+        "medic {}: {}\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `text` as JSON, or a panic that shows it.
+#[allow(dead_code)] // not every test reads JSON
+pub fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
