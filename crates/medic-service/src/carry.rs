@@ -59,7 +59,7 @@ impl CarryForward {
 
 /// Whether `patch` is the carried fix of job `job_id`: medic's, persistent, scoped to exactly the job, with its
 /// origin in the provenance.
-pub fn is_carried_fix_of(patch: &Patch, job_id: &str) -> bool {
+fn is_carried_fix_of(patch: &Patch, job_id: &str) -> bool {
     patch.is_carried_fix()
         && patch.provenance.created_by.as_deref() == Some(MEDIC)
         && patch.lifetime == Lifetime::Persistent
@@ -68,7 +68,7 @@ pub fn is_carried_fix_of(patch: &Patch, job_id: &str) -> bool {
 
 /// The remediation among `consumed` (patches a successful run of `job` used up) whose change is worth carrying:
 /// the newest of medic's own for the job that remediated a memory-configuration failure.
-pub fn fix_to_carry<'a>(job: &JobIdentity, consumed: &'a [Patch]) -> Option<&'a Patch> {
+fn fix_to_carry<'a>(job: &JobIdentity, consumed: &'a [Patch]) -> Option<&'a Patch> {
     consumed.iter().rev().find(|patch| {
         is_medics(patch, &job.id)
             && patch
@@ -82,7 +82,7 @@ pub fn fix_to_carry<'a>(job: &JobIdentity, consumed: &'a [Patch]) -> Option<&'a 
 
 /// The carried fix that keeps `fix` for `job`: the job's current carried fix's changes (if any) overlaid with
 /// `fix`'s, since the failed attempt ran with the old carried fix and `fix` changes only what it changed.
-pub fn carried_patch(
+fn carried_patch(
     job: &JobIdentity,
     fix: &Patch,
     current: Option<&Patch>,

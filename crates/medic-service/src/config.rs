@@ -59,7 +59,18 @@ impl Service {
             .store
             .record_run(&report.job, &report.applied, report.outcome, actor)
             .await?;
-        let carried = self.carry_forward(&report, &consumed, actor).await?;
+        // The run is recorded by now: a carried fix that cannot be written is said in the answer, never turned
+        // into an error that would have the scheduler report the run again (a repeated report carries nothing).
+        let carried = match self.carry_forward(&report, &consumed, actor).await {
+            Ok(carried) => carried,
+            Err(error) => {
+                tracing::warn!(job = %report.job.id, "the fix that worked was not carried forward: {error}");
+                crate::carry::Carried {
+                    patch: None,
+                    note: Some(format!("not carried: {error}")),
+                }
+            }
+        };
         Ok(RunRecorded {
             consumed,
             attempt_recorded: report.attempt.is_some(),

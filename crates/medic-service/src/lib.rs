@@ -37,7 +37,7 @@ use medic_recommend::SearchSpaces;
 use medic_rules::RuleSet;
 use medic_store::Store;
 
-pub use carry::{CarryForward, carried_patch, fix_to_carry, is_carried_fix_of};
+pub use carry::CarryForward;
 pub use error::{Error, Result};
 pub use guards::{MEDIC, RemediationPolicy};
 pub use local::LocalMedic;
