@@ -9,7 +9,7 @@ use medic_core::JobIdentity;
 use medic_core::SparkConf;
 use medic_core::clock::{Clock, ManualClock};
 use medic_core::history::{AttemptEntry, RetryRecord};
-use medic_core::patch::PatchStatus;
+use medic_core::patch::{Patch, PatchStatus};
 use medic_model::metrics::EvaluationMetrics;
 use medic_model::{PromotionPolicy, TrainConfig};
 use medic_rightsize::RightsizePolicy;
@@ -389,8 +389,7 @@ pub fn compare(options: &CompareOptions, progress: &dyn Progress) -> Result<Comp
                         }
                         progress.policy_day(flavour.name());
                     }
-                    let patches = policy.rightsize_patches()?;
-                    let carried = policy.carried_fixes()?;
+                    let (patches, carried) = policy.patch_counts()?;
                     Ok((
                         flavour,
                         MedicRun {
@@ -639,28 +638,26 @@ impl MedicPolicy {
         })
     }
 
-    /// Right-size patches stored in the database, and of those revoked.
-    fn rightsize_patches(&self) -> Result<(u32, u32)> {
+    /// From the patches stored in the database: right-sizes, and of those revoked; carried fixes, and of those
+    /// revoked or replaced by a newer one.
+    fn patch_counts(&self) -> Result<((u32, u32), (u32, u32))> {
         let local = self.medic.medic();
         let patches = local.block_on(local.store().list_patches(&PatchFilter::default()))?;
-        let rightsizes = patches.iter().filter(|p| p.is_rightsize());
-        let revoked = rightsizes
-            .clone()
-            .filter(|p| p.status == PatchStatus::Revoked)
-            .count();
-        Ok((rightsizes.count() as u32, revoked as u32))
-    }
-
-    /// Carried fixes stored in the database, and of those revoked or replaced by a newer one.
-    fn carried_fixes(&self) -> Result<(u32, u32)> {
-        let local = self.medic.medic();
-        let patches = local.block_on(local.store().list_patches(&PatchFilter::default()))?;
-        let carried = patches.iter().filter(|p| p.is_carried_fix());
-        let ended = carried
-            .clone()
-            .filter(|p| matches!(p.status, PatchStatus::Revoked | PatchStatus::Superseded))
-            .count();
-        Ok((carried.count() as u32, ended as u32))
+        let count = |kind: fn(&Patch) -> bool, ended: &[PatchStatus]| {
+            let of_kind = patches.iter().filter(|p| kind(p));
+            let ended = of_kind
+                .clone()
+                .filter(|p| ended.contains(&p.status))
+                .count();
+            (of_kind.count() as u32, ended as u32)
+        };
+        Ok((
+            count(Patch::is_rightsize, &[PatchStatus::Revoked]),
+            count(
+                Patch::is_carried_fix,
+                &[PatchStatus::Revoked, PatchStatus::Superseded],
+            ),
+        ))
     }
 }
 

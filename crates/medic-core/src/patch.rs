@@ -447,11 +447,14 @@ impl Patch {
         self.provenance.carried.is_some()
     }
 
+    /// Whether this patch is active and not expired at `now`.
+    pub fn in_force(&self, now: OffsetDateTime) -> bool {
+        self.status == PatchStatus::Active && self.expires_at.is_none_or(|expires| now < expires)
+    }
+
     /// Whether this patch applies to a run of `job` at `now`.
     pub fn applies_to(&self, job: &JobIdentity, now: OffsetDateTime) -> bool {
-        self.status == PatchStatus::Active
-            && self.expires_at.is_none_or(|expires| now < expires)
-            && self.scope.contains(job)
+        self.in_force(now) && self.scope.contains(job)
     }
 }
 

@@ -224,7 +224,7 @@ impl Service {
             .await?;
         Ok(active
             .iter()
-            .filter(|patch| patch.expires_at.is_none_or(|expires| now < expires))
+            .filter(|patch| patch.in_force(now))
             .filter_map(|patch| patch.provenance.carried.as_ref())
             .filter(|carried| carried.cluster.as_deref() == cluster)
             .count())
