@@ -1,7 +1,7 @@
 //! The requests and answers of medic's operations, with the JSON field names of the HTTP API. Requests refuse
 //! unknown fields, so that a misspelt field is an error rather than silently ignored.
 
-use medic_core::history::{AttemptEntry, RetryRecord};
+use medic_core::history::{AttemptEntry, RetryRecord, RunMetrics};
 use medic_core::patch::{Lifetime, Patch, PatchBody, PatchStatus, Provenance, Scope};
 use medic_core::recommendation::{OptimizerKind, Recommendation};
 use medic_core::{Category, Classification, JobIdentity, LogSource, RunOutcome, SparkConf};
@@ -77,13 +77,19 @@ pub struct RecommendRequest {
     /// best so far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline_ms: Option<u64>,
-    /// Configurations earlier attempts of the same run failed with for a memory reason: the retry repeats none.
+    /// Configurations earlier attempts of the same run failed with for a memory reason, oldest first: the retry
+    /// repeats none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tried: Vec<SparkConf>,
     /// What the failure's rule captured from the error (sizes it names), when the failure is given by category;
     /// a classification brings its own captures.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub evidence: std::collections::BTreeMap<String, String>,
+    /// What the failed attempt's event log measured (peak heaps, garbage collection, spill): evidence the retry's
+    /// size is chosen from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub metrics: Option<RunMetrics>,
 }
 
 impl RecommendRequest {
@@ -105,6 +111,7 @@ impl RecommendRequest {
             deadline_ms: None,
             tried: Vec::new(),
             evidence: Default::default(),
+            metrics: None,
         }
     }
 }
@@ -154,6 +161,11 @@ pub struct RemediateRequest {
     /// How long the attempt ran, in seconds. Also read as `runtime_s`, its earlier name.
     #[serde(default, alias = "runtime_s", skip_serializing_if = "Option::is_none")]
     pub runtime_seconds: Option<f64>,
+    /// What the failed attempt's event log measured (peak heaps, garbage collection, spill): evidence the retry's
+    /// size is chosen from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub metrics: Option<RunMetrics>,
 }
 
 /// The guard-rail that stopped a retry.
@@ -363,6 +375,7 @@ mod tests {
             plan_operators: Vec::new(),
             cost_dollars: None,
             runtime_seconds: Some(12.5),
+            metrics: None,
         };
         let json = serde_json::to_value(&request).expect("serialise");
         // What is not known is left out rather than sent as null.

@@ -83,6 +83,7 @@ impl<M: Medic> Remediator for MedicRemediator<M> {
             plan_operators: failed.plan_operators.clone(),
             cost_dollars: None,
             runtime_seconds: Some(failed.runtime_seconds),
+            metrics: failed.metrics.clone(),
         };
         let answer = self.medic.remediate(request).map_err(unavailable)?;
         let changes: std::collections::BTreeMap<String, Option<String>> = answer

@@ -11,12 +11,24 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Category {
-    /// An executor JVM ran out of heap or execution memory.
+    /// An executor's JVM heap ran out (`java.lang.OutOfMemoryError`, exit code 52); in local mode, the driver's JVM,
+    /// where the executors run. Knob: the heap (or fewer tasks sharing it).
     ExecutorOom,
+    /// Spark's memory manager could not grant a task the execution memory it asked for (`SparkOutOfMemoryError`,
+    /// `Unable to acquire X bytes of memory, got Y`): the task's share of the unified pool, which is the heap's
+    /// execution part over the tasks running beside it. Knob: heap per running task (more heap, fewer concurrent
+    /// tasks, more partitions).
+    ExecutionMemoryOom,
     /// The resource manager (YARN, Kubernetes) killed a container for using more memory than it was granted.
     ContainerMemoryExceeded,
-    /// The driver ran out of memory (collect, broadcast, result size).
+    /// The driver's JVM heap ran out (a `collect()`, building a large plan or table). Knob: `spark.driver.memory`.
     DriverOom,
+    /// The results sent to the driver exceeded `spark.driver.maxResultSize`. Knob: that cap, with the driver's heap
+    /// to hold what it lets through.
+    ResultSizeExceeded,
+    /// A table to broadcast was over Spark's limit or more than the driver could build. Knob: automatic
+    /// broadcasts (`spark.sql.autoBroadcastJoinThreshold`), then the driver's heap when a hint forces them.
+    BroadcastTooLarge,
     /// A Python worker (a UDF, a pandas UDF, an RDD function) ran out of memory: its own limit
     /// (`spark.executor.pyspark.memory`) or, without one, the container's overhead. Not the JVM's heap.
     PythonWorkerOom,
@@ -38,10 +50,13 @@ pub enum Category {
 
 impl Category {
     /// Every category, in taxonomy order.
-    pub const ALL: [Category; 11] = [
+    pub const ALL: [Category; 14] = [
         Category::ExecutorOom,
+        Category::ExecutionMemoryOom,
         Category::ContainerMemoryExceeded,
         Category::DriverOom,
+        Category::ResultSizeExceeded,
+        Category::BroadcastTooLarge,
         Category::PythonWorkerOom,
         Category::ShuffleFetchFailure,
         Category::TransientInfra,
@@ -56,8 +71,11 @@ impl Category {
     pub fn as_str(self) -> &'static str {
         match self {
             Category::ExecutorOom => "executor_oom",
+            Category::ExecutionMemoryOom => "execution_memory_oom",
             Category::ContainerMemoryExceeded => "container_memory_exceeded",
             Category::DriverOom => "driver_oom",
+            Category::ResultSizeExceeded => "result_size_exceeded",
+            Category::BroadcastTooLarge => "broadcast_too_large",
             Category::PythonWorkerOom => "python_worker_oom",
             Category::ShuffleFetchFailure => "shuffle_fetch_failure",
             Category::TransientInfra => "transient_infra",
@@ -70,16 +88,40 @@ impl Category {
     }
 
     /// Memory-configuration errors are the ones a different Spark configuration can fix, so they (with
-    /// unclassified errors) go to the recommender.
+    /// unclassified errors) go to the recommender. Each names the memory that ran out, because each has its own
+    /// knob.
     pub fn is_memory_config(self) -> bool {
-        matches!(
-            self,
-            Category::ExecutorOom
-                | Category::ContainerMemoryExceeded
-                | Category::DriverOom
-                | Category::PythonWorkerOom
-        )
+        self.memory().is_some()
     }
+
+    /// The memory a memory-configuration error ran out of; `None` for every other category.
+    pub fn memory(self) -> Option<Memory> {
+        Some(match self {
+            Category::ExecutorOom | Category::ExecutionMemoryOom => Memory::ExecutorHeap,
+            Category::ContainerMemoryExceeded => Memory::Container,
+            Category::DriverOom | Category::ResultSizeExceeded | Category::BroadcastTooLarge => {
+                Memory::Driver
+            }
+            Category::PythonWorkerOom => Memory::PythonWorkers,
+            _ => return None,
+        })
+    }
+}
+
+/// Where a memory-configuration error ran out: what a plain "more memory" policy raises (the simulator's baselines,
+/// the carried fixes' accounting). The categories tell finer: an execution-memory failure and a heap error both
+/// need more executor heap per task, a result-size failure and a broadcast are the driver's, each with its own
+/// first knob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Memory {
+    /// The executors' JVM heap (in local mode, the driver's JVM, where they run).
+    ExecutorHeap,
+    /// The executor's container: heap plus overhead.
+    Container,
+    /// The driver's JVM heap.
+    Driver,
+    /// The Python workers' memory.
+    PythonWorkers,
 }
 
 impl fmt::Display for Category {
@@ -127,7 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn exactly_the_four_memory_categories_are_memory_configuration_errors() {
+    fn exactly_the_seven_memory_categories_are_memory_configuration_errors() {
         let memory: Vec<_> = Category::ALL
             .into_iter()
             .filter(|c| c.is_memory_config())
@@ -136,8 +178,11 @@ mod tests {
             memory,
             [
                 Category::ExecutorOom,
+                Category::ExecutionMemoryOom,
                 Category::ContainerMemoryExceeded,
                 Category::DriverOom,
+                Category::ResultSizeExceeded,
+                Category::BroadcastTooLarge,
                 Category::PythonWorkerOom
             ]
         );

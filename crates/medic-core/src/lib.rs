@@ -26,7 +26,7 @@ mod spark_conf;
 pub mod text;
 pub mod units;
 
-pub use category::{Category, UnknownCategory};
+pub use category::{Category, Memory, UnknownCategory};
 pub use classification::{Classification, Evidence, RuleMatch, ScanStats};
 pub use job::{JobIdentity, RunOutcome};
 pub use source::{LogSource, UnknownSource};

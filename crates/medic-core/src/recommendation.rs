@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::history::RunMetrics;
 use crate::{Category, JobIdentity, SparkConf};
 
 /// What the recommender knows of a failed run: what a deployment knows, never the hidden truth.
@@ -42,8 +43,15 @@ pub struct FailedRun {
     /// sizes Spark named, which the retry's settings are sized from where they say how much was needed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub evidence: BTreeMap<String, String>,
-    /// The configurations earlier attempts of the same run failed with for a memory reason. A retry after a memory
-    /// failure never runs one of them again, nor `config` itself: the same configuration fails the same way.
+    /// What the failed attempt's event log measured (peak heaps, garbage-collection and run time, spill), when the
+    /// runner read one: a heap that failed after long garbage collection was nearly enough, one that failed fast
+    /// may be far off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub metrics: Option<RunMetrics>,
+    /// The configurations earlier attempts of the same run failed with for a memory reason, in the order they ran
+    /// (the last is the attempt before this one, when it failed for memory). A retry after a memory failure never
+    /// runs one of them again, nor `config` itself: the same configuration fails the same way.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tried: Vec<SparkConf>,
 }

@@ -12,22 +12,21 @@
 //!   execution memory could not grant (`Unable to acquire X bytes of memory, got Y`: the heap whose execution
 //!   share gives every task slot X with half again to spare), the memory a killed container used
 //!   (`X GB of Y GB physical memory used`).
-//! * A container killed for its memory gets more overhead (the heap was not what overflowed).
-//! * A Python worker out of memory gets more of its own limit (`spark.executor.pyspark.memory`), or, without
-//!   one, more overhead, where the workers live; never more heap. In local mode without a limit the workers share
-//!   the machine, and no setting gives them more: do not retry.
-//! * A broadcast table too large (over Spark's limit, or more than the driver's heap can build): turn automatic
-//!   broadcasts off (`spark.sql.autoBroadcastJoinThreshold=-1`), and when they are off already (a join hint forces
-//!   the broadcast), raise the driver's heap instead. Measured with Spark 4.3 here: a broadcast that ran a 512 MiB
-//!   driver out of memory ran as a sort-merge join in the same heap, while more memory fixed it only at 8 GiB.
+//! * Each memory category has its knob ([`candidates`]): a JVM heap or execution-memory failure the heap, then
+//!   fewer tasks sharing it; a killed container its overhead, then heap moved to the overhead when the event log
+//!   shows heap to spare; the driver its heap; results over `maxResultSize` the cap and the heap to hold it; a
+//!   broadcast automatic broadcasts off, then the driver's heap (measured with Spark 4.3 here: a broadcast that ran
+//!   a 512 MiB driver out of memory ran as a sort-merge join in the same heap, while more memory fixed it only at
+//!   8 GiB); a Python worker its own limit (`spark.executor.pyspark.memory`) or, without one, the overhead where the
+//!   workers live, never the heap (in local mode without a limit the workers share the machine, and no setting
+//!   gives them more: do not retry).
 //! * In local mode ([`medic_core::spark::local_threads`]: `local`, `local[N]`, `local[*]`, not `local-cluster`)
 //!   the executors are threads of the driver's JVM, so the driver's heap is the one an executor heap error needs.
 //! * Unclassified: retry once with the configuration unchanged.
 //! * Escalation ([`advise_run`]): after a memory failure, a candidate that would rerun the failed configuration,
-//!   or one an earlier attempt of the run already failed with, is skipped for the next knob; when none is left the
-//!   answer is "do not retry".
-//!
-//! A step that would exceed the cluster's largest container is not made: the answer is "do not retry".
+//!   or one an earlier attempt of the run already failed with, is skipped for the next knob, and so is one beyond
+//!   the cluster's largest container; a heap error after a heap step changes the tasks sharing the heap as well.
+//!   When none is left the answer is "do not retry", with the reason.
 
 use medic_core::history::Prices;
 use medic_core::recommendation::FailedRun;
@@ -118,16 +117,13 @@ fn heap_mib(config: &SparkConf, jvm: Jvm) -> u64 {
     spark::heap_bytes(config, jvm) >> 20
 }
 
-/// The advice for `run`: the first of the [`candidates`] for its failure that does not repeat a configuration the
-/// run already failed with (for a memory failure, retrying one of those cannot help: medic escalates to the next
-/// knob), or "do not retry" when every candidate does. A candidate beyond the cluster's limits is not made.
+/// The advice for `run`: the first of the [`candidates`] for its failure that the run may take. After a memory
+/// failure a candidate that repeats a configuration the run already failed with is skipped (the same configuration
+/// fails the same way: medic escalates to the next knob), and so is one beyond the cluster's limits (unless its
+/// containers are no larger than the failed run's: a heap moved to the overhead grows nothing). With none left
+/// the answer is "do not retry", with the reason.
 pub fn advise_run(run: &FailedRun, limits: Limits) -> Advice {
-    let all = candidates(
-        run.category,
-        run.rule.as_deref(),
-        &run.config,
-        &run.evidence,
-    );
+    let all = candidates(run);
     let memory = run.category.is_memory_config();
     if all.is_empty() {
         return Advice {
@@ -145,51 +141,140 @@ pub fn advise_run(run: &FailedRun, limits: Limits) -> Advice {
             ),
         };
     }
-    let repeated: Vec<&Candidate> = all
-        .iter()
-        .take_while(|candidate| memory && run.repeats(&candidate.config))
-        .collect();
-    let Some(chosen) = all
-        .iter()
-        .find(|candidate| !memory || !run.repeats(&candidate.config))
-    else {
-        let names: Vec<&str> = all.iter().map(|candidate| candidate.name).collect();
-        return Advice {
-            name: "exhausted",
-            config: None,
-            reason: format!(
-                "every change medic knows for this {} failure ({}) leaves a configuration this run already failed \
-                 with: do not retry, a person should look",
-                run.category,
-                names.join(", ")
-            ),
+    let failed = ContainerCheck::new(&run.config, limits);
+    let mut skipped = Vec::new();
+    for candidate in &all {
+        let (config, also) = if memory {
+            with_companions(run, &candidate.config, limits)
+        } else {
+            (candidate.config.clone(), Vec::new())
         };
-    };
-    let reason = if repeated.is_empty() {
-        chosen.reason.clone()
-    } else {
-        let skipped: Vec<&str> = repeated.iter().map(|candidate| candidate.name).collect();
-        format!(
-            "{} would leave a configuration this run already failed with, so another knob: {}",
-            skipped.join(" and "),
-            chosen.reason
-        )
-    };
-    if !ContainerCheck::new(&chosen.config, limits).within_limits() {
+        if memory && run.repeats(&config) {
+            skipped.push(format!(
+                "{} would leave a configuration this run already failed with",
+                candidate.name
+            ));
+            continue;
+        }
+        let check = ContainerCheck::new(&config, limits);
+        if !check.within_limits() && !check.no_larger_than(&failed) {
+            skipped.push(format!(
+                "{} exceeds the cluster's limits ({} MiB per container, {} cores per executor)",
+                candidate.name, limits.max_container_mib, limits.max_executor_cores
+            ));
+            continue;
+        }
+        let mut reason = if skipped.is_empty() {
+            candidate.reason.clone()
+        } else {
+            format!(
+                "{}, so another knob: {}",
+                skipped.join("; "),
+                candidate.reason
+            )
+        };
+        for note in also {
+            reason.push_str("; ");
+            reason.push_str(&note);
+        }
         return Advice {
-            name: chosen.name,
-            config: None,
-            reason: format!(
-                "{reason}, but that exceeds the cluster's limits ({} MiB per container, {} cores per executor): do not retry",
-                limits.max_container_mib, limits.max_executor_cores
-            ),
+            name: candidate.name,
+            config: Some(config),
+            reason,
         };
     }
+    let names: Vec<&str> = all.iter().map(|candidate| candidate.name).collect();
     Advice {
-        name: chosen.name,
-        config: Some(chosen.config.clone()),
-        reason,
+        name: if all.len() == 1 {
+            all[0].name
+        } else {
+            "exhausted"
+        },
+        config: None,
+        reason: format!(
+            "every change medic knows for this {} failure ({}) is ruled out ({}): do not retry, a person should look",
+            run.category,
+            names.join(", "),
+            skipped.join("; ")
+        ),
     }
+}
+
+/// Of an event log's measures, the share of the overhead the executors' off-heap use (resident set less heap)
+/// must reach to count as at its limit: a container at its limit is killed, so only the last few percent say so.
+const FULL_OVERHEAD_SHARE: f64 = 0.98;
+
+/// `config` (a retry of `run`) with the other memories `run`'s event log shows at their limit raised too: a
+/// retry that cures the failure only to meet the next shortage costs another run. The driver's heap when its
+/// peak reached [`FULL_HEAP_SHARE`] of it (on a cluster: in local mode it is the heap the failure raised); the
+/// executor's overhead when their off-heap use (resident set less heap) reached [`FULL_OVERHEAD_SHARE`] of it.
+/// Each takes the step its own failure would, where `config` leaves it as the failed run had it and the result
+/// stays within the cluster's limits. Returns the configuration and a note per memory raised.
+pub fn with_companions(
+    run: &FailedRun,
+    config: &SparkConf,
+    limits: Limits,
+) -> (SparkConf, Vec<String>) {
+    let mut config = config.clone();
+    let mut notes = Vec::new();
+    let Some(metrics) = &run.metrics else {
+        return (config, notes);
+    };
+    let original = &run.config;
+    let unchanged = |config: &SparkConf, key: &str| config.get(key) == original.get(key);
+    let mut try_raise = |config: &mut SparkConf, key: &str, value: String, note: String| {
+        let mut raised = config.clone();
+        raised.set(key, value);
+        if ContainerCheck::new(&raised, limits).within_limits() {
+            *config = raised;
+            notes.push(note);
+        }
+    };
+    if !spark::is_local_mode(original)
+        && run.category.memory() != Some(medic_core::Memory::Driver)
+        && unchanged(&config, spark::DRIVER_MEMORY)
+        && let Some(peak) = metrics.peak_driver_heap_bytes
+    {
+        let heap = heap_mib(original, Jvm::Driver);
+        if peak as f64 >= FULL_HEAP_SHARE * (heap << 20) as f64 {
+            let (new, why) = raised(original, spark::DRIVER_MEMORY, heap, 0);
+            try_raise(
+                &mut config,
+                spark::DRIVER_MEMORY,
+                format!("{new}m"),
+                format!(
+                    "the event log shows the driver at its heap too ({} MiB of {heap} MiB): driver heap {why}",
+                    peak >> 20
+                ),
+            );
+        }
+    }
+    if !spark::is_local_mode(original)
+        && run.category.memory() == Some(medic_core::Memory::ExecutorHeap)
+        && unchanged(&config, spark::EXECUTOR_OVERHEAD)
+        && let (Some(resident), Some(heap_peak)) =
+            (metrics.peak_jvm_rss_bytes, metrics.peak_executor_heap_bytes)
+    {
+        let heap = heap_mib(original, Jvm::Executor);
+        let overhead = spark::overhead_bytes(original, Jvm::Executor) >> 20;
+        let off_heap = resident.saturating_sub(heap_peak) >> 20;
+        // A resident set larger than the executor's container is another JVM's (the driver's): no evidence.
+        let executors = resident >> 20 <= (heap + overhead) * 21 / 20;
+        if executors && off_heap as f64 >= FULL_OVERHEAD_SHARE * overhead as f64 {
+            let container = heap + overhead;
+            let new_overhead = overhead + (vpa_bump_mib(container) - container);
+            try_raise(
+                &mut config,
+                spark::EXECUTOR_OVERHEAD,
+                format!("{new_overhead}m"),
+                format!(
+                    "the event log shows the executors' off-heap use at their overhead too ({off_heap} MiB of \
+                     {overhead} MiB): overhead {overhead} → {new_overhead} MiB (VPA's step of the container)"
+                ),
+            );
+        }
+    }
+    (config, notes)
 }
 
 /// One change a heuristic can make.
@@ -203,16 +288,29 @@ pub struct Candidate {
     pub reason: String,
 }
 
-/// The changes the heuristics know for a failure of `category` (decided by `rule`) of a run configured with
-/// `original`, in the order medic tries them: the cheapest knob that fits the failure first, then the one a
-/// repeat of the same failure calls for (a broadcast that still fails once automatic broadcasts are off was forced
-/// by a hint: the driver needs the heap). `evidence` holds what the rule captured from the error.
-pub fn candidates(
-    category: Category,
-    rule: Option<&str>,
-    original: &SparkConf,
-    evidence: &std::collections::BTreeMap<String, String>,
-) -> Vec<Candidate> {
+/// Of an event log's peaks, the share of its heap a JVM must have used to count as the one that ran out.
+const FULL_HEAP_SHARE: f64 = 0.9;
+
+/// The changes the heuristics know for `run`'s failure, in the order medic tries them: the knob its category
+/// names first, then the one a repeat of the same failure (or a cluster's limit) calls for. What the rule captured
+/// from the error (`run.evidence`) and what the event log measured (`run.metrics`) size them.
+///
+/// * A JVM heap or execution-memory failure: the heap (× 2 to 4, or sized from the request execution memory
+///   refused), then fewer tasks sharing it. Fewer concurrent tasks is the second choice, not the first: priced
+///   with [`Prices`], halving an executor's cores with the same heap costs the same GiB-hours as doubling its heap
+///   (the executor holds its memory twice as long), makes the run slower, and helps only as far as the need is
+///   per task (a heap's user memory and broadcasts are shared). It is what is left when the heap cannot grow (the
+///   cluster's largest container) or a heap step already failed.
+/// * A bare heap error in cluster mode whose event log shows the driver at its heap and the executors below theirs
+///   is the driver's: its heap first.
+/// * A container killed for memory: its overhead (VPA's step, or what the kill says it used plus a quarter); when
+///   the container cannot grow and the event log shows heap to spare, memory moved from the heap to the overhead.
+/// * The driver: its heap. Results over `maxResultSize`: the cap, sized from the error, and a heap to hold it. A
+///   broadcast: automatic broadcasts off, then the driver's heap (a hint forces the broadcast).
+/// * A Python worker: its own limit, or the overhead it lives in.
+pub fn candidates(run: &FailedRun) -> Vec<Candidate> {
+    let original = &run.config;
+    let evidence = &run.evidence;
     let candidate = |name, change: &dyn Fn(&mut SparkConf), reason: String| {
         let mut config = original.clone();
         change(&mut config);
@@ -235,11 +333,15 @@ pub fn candidates(
         )
     };
     let local = spark::is_local_mode(original);
-    match category {
-        Category::ExecutorOom => {
+    match run.category {
+        Category::ExecutorOom | Category::ExecutionMemoryOom => {
             let jvm = if local { Jvm::Driver } else { Jvm::Executor };
-            let floor = execution_memory_floor_mib(original, jvm, evidence);
-            vec![if local {
+            let floor = if run.category == Category::ExecutionMemoryOom {
+                execution_memory_floor_mib(original, jvm, evidence)
+            } else {
+                0
+            };
+            let step = if local {
                 heap_jump(
                     jvm,
                     "heap_jump_local",
@@ -248,7 +350,31 @@ pub fn candidates(
                 )
             } else {
                 heap_jump(jvm, "heap_jump", "executor heap", floor)
-            }]
+            };
+            let mut fewer = fewer_concurrent_tasks(original, jvm, &step.config);
+            let mut all = Vec::new();
+            if !local && run.category == Category::ExecutorOom && driver_ran_out(run) {
+                all.push(heap_jump(
+                    Jvm::Driver,
+                    "driver_heap_jump",
+                    "the event log shows the driver at its heap and the executors below theirs: driver heap",
+                    0,
+                ));
+            }
+            // The heap was raised for this run's last failure and it failed again the same way: the need is not
+            // only the heap's, so the next step changes another knob as well.
+            if let Some(earlier) = heap_raised_before(run, jvm)
+                && !fewer.is_empty()
+            {
+                let both = fewer.remove(0);
+                all.push(Candidate {
+                    reason: format!("the heap {earlier} did not cure it: {}", both.reason),
+                    ..both
+                });
+            }
+            all.push(step);
+            all.extend(fewer);
+            all
         }
         Category::ContainerMemoryExceeded => {
             let heap = heap_mib(original, Jvm::Executor);
@@ -261,7 +387,7 @@ pub fn candidates(
                 .map_or(0, |bytes| (bytes >> 20) * 5 / 4);
             let new_container = vpa_bump_mib(container).max(round_up(used));
             let new_overhead = overhead + (new_container - container);
-            vec![candidate(
+            let mut all = vec![candidate(
                 "vpa_oom_bump",
                 &|config| {
                     config.set(spark::EXECUTOR_OVERHEAD, format!("{new_overhead}m"));
@@ -274,7 +400,36 @@ pub fn candidates(
                         ""
                     }
                 ),
-            )]
+            )];
+            // The executors' measured peak heap leaves room: the same container, with heap moved to the overhead.
+            if let Some(peak) = run
+                .metrics
+                .as_ref()
+                .and_then(|metrics| metrics.peak_executor_heap_bytes)
+                .map(|bytes| bytes.div_ceil(1 << 20))
+                .filter(|&peak| peak > 0)
+            {
+                let new_heap = round_up(peak * 5 / 4).max(STEP_MIB);
+                if new_heap + STEP_MIB <= heap {
+                    let moved = heap - new_heap;
+                    all.push(candidate(
+                        "heap_to_overhead",
+                        &|config| {
+                            config.set(spark::EXECUTOR_MEMORY, format!("{new_heap}m"));
+                            config.set(
+                                spark::EXECUTOR_OVERHEAD,
+                                format!("{}m", overhead + moved),
+                            );
+                        },
+                        format!(
+                            "the executors peaked at {peak} MiB of their {heap} MiB heap: {moved} MiB moved from the heap \
+                             (→ {new_heap} MiB, the peak plus a quarter) to the overhead (→ {} MiB), the container unchanged",
+                            overhead + moved
+                        ),
+                    ));
+                }
+            }
+            all
         }
         Category::PythonWorkerOom => match spark::memory_bytes(original, spark::PYSPARK_MEMORY) {
             Some(limit) => {
@@ -304,71 +459,142 @@ pub fn candidates(
                 )]
             }
         },
-        Category::DriverOom => match rule {
-            Some("broadcast-table-too-large" | "broadcast-not-enough-driver-memory") => vec![
-                candidate(
-                    "disable_broadcast",
-                    &|config| {
-                        config.set("spark.sql.autoBroadcastJoinThreshold", "-1");
-                    },
-                    "a table too large to broadcast: automatic broadcast joins turned off"
-                        .to_owned(),
+        Category::BroadcastTooLarge => vec![
+            candidate(
+                "disable_broadcast",
+                &|config| {
+                    config.set("spark.sql.autoBroadcastJoinThreshold", "-1");
+                },
+                "a table too large to broadcast: automatic broadcast joins turned off".to_owned(),
+            ),
+            heap_jump(
+                Jvm::Driver,
+                "heap_jump",
+                "a broadcast the configuration cannot turn off (a join hint forces it): driver heap",
+                0,
+            ),
+        ],
+        Category::ResultSizeExceeded => {
+            let heap = heap_mib(original, Jvm::Driver);
+            let cap = spark::memory_bytes(original, "spark.driver.maxResultSize")
+                .map_or(1024, |bytes| bytes >> 20);
+            // The size the error names counts only the tasks that had finished when Spark gave up (measured: 50 of
+            // 160 tasks), so the results are at least that and often several times more. The cap itself costs
+            // nothing, the heap that holds the results does: the cap is multiplied by the step the heap's price
+            // allows (`jump_factor`), and holds at least the named size with half again.
+            let needed = evidence
+                .get("size")
+                .and_then(|size| parse_logged_size(size).ok())
+                .map_or(0, |bytes| {
+                    (bytes.div_ceil(1 << 20) * 3 / 2).div_ceil(32) * 32
+                });
+            let (factor, _) = jump_factor(original, spark::DRIVER_MEMORY, heap);
+            let jumped = factor * cap;
+            let new_cap = jumped.max(needed);
+            let new_heap = vpa_bump_mib(heap.max(new_cap + 1024));
+            let sized = if needed > jumped {
+                format!(
+                    " (the results were at least {}, plus half again)",
+                    evidence["size"]
+                )
+            } else {
+                format!(
+                    " (× {factor}: the results named, {}, count only the tasks that finished)",
+                    evidence.get("size").map_or("unknown", String::as_str)
+                )
+            };
+            vec![candidate(
+                "result_size_doubling",
+                &|config| {
+                    config.set("spark.driver.maxResultSize", format!("{new_cap}m"));
+                    config.set(spark::DRIVER_MEMORY, format!("{new_heap}m"));
+                },
+                format!(
+                    "spark.driver.maxResultSize {cap} MiB → {new_cap} MiB{sized}, driver heap {heap} → {new_heap} MiB to hold it"
                 ),
-                heap_jump(
-                    Jvm::Driver,
-                    "heap_jump",
-                    "a broadcast the configuration cannot turn off (a join hint forces it): driver heap",
-                    0,
-                ),
-            ],
-            Some("driver-max-result-size-exceeded") => {
-                let heap = heap_mib(original, Jvm::Driver);
-                let cap = spark::memory_bytes(original, "spark.driver.maxResultSize")
-                    .map_or(1024, |bytes| bytes >> 20);
-                // The size the error names counts only the tasks that had finished when Spark gave up (measured:
-                // 50 of 160 tasks), so the results are at least that and often several times more. The cap itself
-                // costs nothing, the heap that holds the results does: the cap is multiplied by the step the
-                // heap's price allows (`jump_factor`), and holds at least the named size with half again.
-                let needed = evidence
-                    .get("size")
-                    .and_then(|size| parse_logged_size(size).ok())
-                    .map_or(0, |bytes| {
-                        (bytes.div_ceil(1 << 20) * 3 / 2).div_ceil(32) * 32
-                    });
-                let (factor, _) = jump_factor(original, spark::DRIVER_MEMORY, heap);
-                let jumped = factor * cap;
-                let new_cap = jumped.max(needed);
-                let new_heap = vpa_bump_mib(heap.max(new_cap + 1024));
-                let sized = if needed > jumped {
-                    format!(
-                        " (the results were at least {}, plus half again)",
-                        evidence["size"]
-                    )
-                } else {
-                    format!(
-                        " (× {factor}: the results named, {}, count only the tasks that finished)",
-                        evidence.get("size").map_or("unknown", String::as_str)
-                    )
-                };
-                vec![candidate(
-                    "result_size_doubling",
-                    &|config| {
-                        config.set("spark.driver.maxResultSize", format!("{new_cap}m"));
-                        config.set(spark::DRIVER_MEMORY, format!("{new_heap}m"));
-                    },
-                    format!(
-                        "spark.driver.maxResultSize {cap} MiB → {new_cap} MiB{sized}, driver heap {heap} → {new_heap} MiB to hold it"
-                    ),
-                )]
-            }
-            _ => vec![heap_jump(Jvm::Driver, "heap_jump", "driver heap", 0)],
-        },
+            )]
+        }
+        Category::DriverOom => vec![heap_jump(Jvm::Driver, "heap_jump", "driver heap", 0)],
         _ => vec![candidate(
             "retry_unchanged",
             &|_| {},
             "no rule for this error: one retry with the configuration unchanged".to_owned(),
         )],
     }
+}
+
+/// Whether `run`'s event log says its driver, not its executors, ran out of heap: the driver's peak at its heap,
+/// the executors' below theirs. Only for a bare heap error, whose text does not say which JVM it came from.
+fn driver_ran_out(run: &FailedRun) -> bool {
+    let Some(metrics) = &run.metrics else {
+        return false;
+    };
+    let at_heap = |peak: Option<u64>, jvm: Jvm| {
+        peak.map(|peak| peak as f64 >= FULL_HEAP_SHARE * spark::heap_bytes(&run.config, jvm) as f64)
+    };
+    run.rule
+        .as_deref()
+        .is_none_or(|rule| rule.ends_with("-bare") || rule.contains("without-class"))
+        && at_heap(metrics.peak_driver_heap_bytes, Jvm::Driver) == Some(true)
+        && at_heap(metrics.peak_executor_heap_bytes, Jvm::Executor) == Some(false)
+}
+
+/// How the previous attempt of `run` raised `jvm`'s heap, if it did and then failed with the same memory: `"512 MiB
+/// → 2048 MiB"`.
+fn heap_raised_before(run: &FailedRun, jvm: Jvm) -> Option<String> {
+    let earlier = run.tried.last()?;
+    let (before, now) = (heap_mib(earlier, jvm), heap_mib(&run.config, jvm));
+    (now > before).then(|| format!("{before} MiB → {now} MiB"))
+}
+
+/// Fewer tasks sharing `jvm`'s heap: half the executor's cores (in local mode, half the threads), each task's share
+/// of the heap doubled; first with `stepped`'s larger heap as well, then with the heap as it was (what is left when
+/// the heap cannot grow). Nothing when one task runs alone already.
+fn fewer_concurrent_tasks(original: &SparkConf, jvm: Jvm, stepped: &SparkConf) -> Vec<Candidate> {
+    let (key, slots, halved) = match spark::local_threads(original) {
+        Some(spark::LocalThreads::Count(threads)) if threads > 1 => {
+            (spark::MASTER, threads, format!("local[{}]", threads / 2))
+        }
+        Some(_) => return Vec::new(),
+        None => {
+            let cores = original
+                .get(spark::EXECUTOR_CORES)
+                .and_then(|text| text.trim().parse::<u64>().ok())
+                .unwrap_or(1);
+            if cores < 2 {
+                return Vec::new();
+            }
+            (spark::EXECUTOR_CORES, cores, (cores / 2).to_string())
+        }
+    };
+    let heap = heap_mib(original, jvm);
+    let mut all = Vec::new();
+    let mut only_fewer = original.clone();
+    only_fewer.set(key, halved.clone());
+    let stepped_heap = heap_mib(stepped, jvm);
+    if stepped_heap > heap {
+        let mut both = stepped.clone();
+        both.set(key, halved.clone());
+        all.push(Candidate {
+            name: "fewer_tasks_and_heap",
+            config: both,
+            reason: format!(
+                "{slots} tasks sharing the heap → {} ({key} = {halved}), and the heap {heap} → {stepped_heap} MiB: \
+                 each task's share of it {:.1}×",
+                slots / 2,
+                (stepped_heap * slots) as f64 / ((slots / 2) * heap) as f64
+            ),
+        });
+    }
+    all.push(Candidate {
+        name: "fewer_tasks",
+        config: only_fewer,
+        reason: format!(
+            "{slots} tasks sharing the heap → {} ({key} = {halved}): each task's share of the {heap} MiB heap doubled",
+            slots / 2
+        ),
+    });
+    all
 }
 
 /// Spark's reserved system memory: the heap's first 300 MiB are not for execution or storage.
@@ -496,7 +722,7 @@ mod tests {
     fn driver_rules_have_their_own_fix() {
         let original = SparkConf::new();
         let advice = advise(
-            Category::DriverOom,
+            Category::BroadcastTooLarge,
             Some("broadcast-table-too-large"),
             &original,
             LIMITS,
@@ -509,14 +735,14 @@ mod tests {
             Some("-1")
         );
         let advice = advise(
-            Category::DriverOom,
+            Category::BroadcastTooLarge,
             Some("broadcast-not-enough-driver-memory"),
             &original,
             LIMITS,
         );
         assert_eq!(advice.name, "disable_broadcast");
         let advice = advise(
-            Category::DriverOom,
+            Category::ResultSizeExceeded,
             Some("driver-max-result-size-exceeded"),
             &original,
             LIMITS,
@@ -541,6 +767,7 @@ mod tests {
             plan_operators: Vec::new(),
             cost_dollars: None,
             evidence: Default::default(),
+            metrics: None,
             tried: Vec::new(),
         }
     }
@@ -553,7 +780,7 @@ mod tests {
         original.set("spark.driver.memory", "512m");
         original.set("spark.sql.autoBroadcastJoinThreshold", "-1");
         let run = failed(
-            Category::DriverOom,
+            Category::BroadcastTooLarge,
             "broadcast-not-enough-driver-memory",
             &original,
         );
@@ -570,7 +797,7 @@ mod tests {
         );
         // That configuration failed too, earlier in the run: nothing left to try.
         let mut exhausted = failed(
-            Category::DriverOom,
+            Category::BroadcastTooLarge,
             "broadcast-not-enough-driver-memory",
             &original,
         );
@@ -588,7 +815,7 @@ mod tests {
         original.set("spark.driver.maxResultSize", "32m");
         original.set("spark.driver.memory", "1g");
         let mut run = failed(
-            Category::DriverOom,
+            Category::ResultSizeExceeded,
             "driver-max-result-size-exceeded",
             &original,
         );
@@ -637,7 +864,7 @@ mod tests {
         original.set("spark.driver.memory", "512m");
         original.set("spark.memory.fraction", "0.2");
         let mut run = failed(
-            Category::ExecutorOom,
+            Category::ExecutionMemoryOom,
             "spark-unable-to-acquire-memory",
             &original,
         );

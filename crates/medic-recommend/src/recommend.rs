@@ -301,6 +301,18 @@ impl Recommender {
             }
             return Ok(finish(heuristic_answer(answer, run, advice, &why), start));
         }
+        // The model sees the failure's space; what the event log says of the other memories is the heuristics'.
+        if answer.retry
+            && run.category.is_memory_config()
+            && let Some(config) = &answer.config
+        {
+            let (config, notes) = heuristic::with_companions(run, config, limits);
+            if !notes.is_empty() && !run.repeats(&config) {
+                answer.changes = changes(&run.config, &config);
+                answer.config = Some(config);
+                answer.notes.extend(notes);
+            }
+        }
         Ok(finish(answer, start))
     }
 }

@@ -109,6 +109,9 @@ pub struct Setting {
     /// The retry never gets less of it than the failed run had.
     #[serde(default)]
     pub never_below_original: bool,
+    /// The retry never gets more of it than the failed run had (the tasks sharing a heap that ran out).
+    #[serde(default)]
+    pub never_above_original: bool,
     /// The retry changes it by at most this factor (≥ 1) up or down from the failed run's value, when that run
     /// set it. The model learned from retries near real configurations; far from them its predictions are
     /// guesses, and an optimiser would happily pick a guess.
@@ -264,6 +267,12 @@ impl SearchSpaces {
                 }
                 if let Err(problem) = levels(setting) {
                     problems.push(format!("{at}: {problem}"));
+                }
+                if setting.never_below_original && setting.never_above_original {
+                    problems.push(format!(
+                        "{at}: never_below_original and never_above_original together leave it as it was: list it \
+                         in no space instead"
+                    ));
                 }
                 for (name, factor) in [
                     (
@@ -463,7 +472,8 @@ pub type Point = Vec<u16>;
 
 impl Grid {
     /// The grid of `settings` for a run that failed with `original`. A `never_below_original` setting loses the
-    /// values below the original's (a setting with no value left is not searched: the run already had more); a
+    /// values below the original's (a setting with no value left is not searched: the run already had more), a
+    /// `never_above_original` one those above it; a
     /// `within_factor_of_original` one the values farther than that factor from it; a `heuristic_floor_factor`
     /// one the values below the lesser of `heuristic`'s (the heuristics' retry configuration) and that factor of
     /// the original's, or all but its largest when none reaches it.
@@ -474,6 +484,7 @@ impl Grid {
                 let levels = levels(setting).ok()?;
                 let current = current_value(original, &setting.key);
                 let floor = setting.never_below_original.then_some(current).flatten();
+                let ceiling = setting.never_above_original.then_some(current).flatten();
                 let band = setting
                     .within_factor_of_original
                     .zip(current)
@@ -482,6 +493,10 @@ impl Grid {
                     .into_iter()
                     .filter(|(_, number)| match (floor, number) {
                         (Some(floor), Some(number)) => *number >= floor,
+                        _ => true,
+                    })
+                    .filter(|(_, number)| match (ceiling, number) {
+                        (Some(ceiling), Some(number)) => *number <= ceiling,
                         _ => true,
                     })
                     .filter(|(_, number)| match (band, number) {
@@ -616,13 +631,32 @@ impl ContainerCheck {
 
     /// Whether the configuration it was made from fits.
     pub fn within_limits(&self) -> bool {
+        let max = self.limits.max_container_mib as f64;
+        let (executor, driver) = self.containers();
+        executor <= max
+            && driver <= max
+            && self.executor_cores <= f64::from(self.limits.max_executor_cores)
+    }
+
+    /// Whether the configuration it was made from asks for no larger a container (executor or driver) and no more
+    /// cores than `other`'s: a cluster that ran `other` runs it too, whatever the limits say.
+    pub fn no_larger_than(&self, other: &ContainerCheck) -> bool {
+        let ((executor, driver), (other_executor, other_driver)) =
+            (self.containers(), other.containers());
+        executor <= other_executor
+            && driver <= other_driver
+            && self.executor_cores <= other.executor_cores
+    }
+
+    /// The executor's and the driver's containers: heap plus explicit or default overhead, MiB.
+    fn containers(&self) -> (f64, f64) {
         let container = |heap: f64, overhead: Option<f64>| {
             heap + overhead.unwrap_or_else(|| spark::default_overhead_mib(heap))
         };
-        let max = self.limits.max_container_mib as f64;
-        container(self.executor_heap, self.executor_overhead) <= max
-            && container(self.driver_heap, self.driver_overhead) <= max
-            && self.executor_cores <= f64::from(self.limits.max_executor_cores)
+        (
+            container(self.executor_heap, self.executor_overhead),
+            container(self.driver_heap, self.driver_overhead),
+        )
     }
 }
 
@@ -649,6 +683,7 @@ mod tests {
             step: Some(step),
             values: None,
             never_below_original: false,
+            never_above_original: false,
             within_factor_of_original: None,
             heuristic_floor_factor: None,
         };
@@ -694,7 +729,8 @@ mod tests {
         assert_eq!(grid.dimensions[1].texts[usize::from(nearest[1])], "4");
         let config = grid.config(&original, &nearest);
         assert_eq!(config.get("spark.executor.memory"), Some("4g"));
-        // Within a factor of the original: 4 GiB to 16 GiB of heap, 2 to 8 cores.
+        // Within a factor of the original: 4 GiB to 16 GiB of heap; 2 to 4 cores (never more tasks sharing the heap
+        // that ran out).
         assert_eq!(memory.texts.last().map(String::as_str), Some("16384m"));
         let cores = &grid.dimensions[1];
         assert_eq!(
@@ -702,7 +738,7 @@ mod tests {
                 cores.texts[0].as_str(),
                 cores.texts.last().map(String::as_str)
             ),
-            ("2", Some("8"))
+            ("2", Some("4"))
         );
     }
 

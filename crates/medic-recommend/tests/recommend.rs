@@ -302,21 +302,49 @@ fn cluster_limits_and_thresholds_decide_do_not_retry() {
             max_executor_cores: 8,
         },
     );
-    // The model finds nothing feasible; by default the heuristics answer, and their bump does not fit either.
+    // The model finds nothing feasible; by default the heuristics answer. Their heap step does not fit, so each
+    // task gets more of the same heap: fewer cores share it.
     let limited = Recommender::new(spaces.clone(), Some(model()));
     let answer = limited
         .recommend(&run, &unhurried(OptimizerKind::Batched))
         .expect("answer");
-    assert!(!answer.retry, "{}", answer.reason);
+    assert!(answer.retry, "{}", answer.reason);
     assert!(
         answer
             .reason
             .contains("not given up on the model's word alone")
-            && answer.reason.contains("exceeds the cluster's limits"),
+            && answer
+                .reason
+                .contains("heap_jump exceeds the cluster's limits"),
+        "{}",
+        answer.reason
+    );
+    assert_eq!(answer.heuristic.as_deref(), Some("fewer_tasks"));
+    let cores = |config: &medic_core::SparkConf| {
+        config
+            .get("spark.executor.cores")
+            .and_then(|cores| cores.parse::<u32>().ok())
+    };
+    let fewer = answer.config.as_ref().and_then(cores).expect("cores");
+    assert!(
+        fewer < cores(&run.config).expect("cores"),
+        "{}",
+        answer.reason
+    );
+    // With one task per executor already, nothing is left: do not retry.
+    run.config.set("spark.executor.cores", "1");
+    let answer = Recommender::new(spaces.clone(), None)
+        .recommend(&run, &unhurried(OptimizerKind::Batched))
+        .expect("answer");
+    assert!(!answer.retry, "{}", answer.reason);
+    assert!(
+        answer.reason.contains("exceeds the cluster's limits"),
         "{}",
         answer.reason
     );
     assert_eq!(answer.config, None);
+    run = case.run.clone();
+    run.job.cluster = Some("tiny".to_owned());
     // A policy that lets the model refuse: its own "do not retry", naming the closest configuration.
     spaces.policy.model_may_refuse_memory_retries = true;
     let answer = Recommender::new(spaces, Some(model()))
@@ -386,7 +414,7 @@ fn settings_the_model_cannot_see_take_the_heuristic_value() {
     // The synthetic history has no driver failures: its model is not trusted with them.
     let recommender = recommender();
     let mut run = cases::failed_cases(13, 1)[0].run.clone();
-    run.category = Category::DriverOom;
+    run.category = Category::ResultSizeExceeded;
     run.rule = Some("driver-max-result-size-exceeded".to_owned());
     let answer = recommender
         .recommend(&run, &unhurried(OptimizerKind::Batched))
@@ -398,14 +426,16 @@ fn settings_the_model_cannot_see_take_the_heuristic_value() {
         answer.reason
     );
     assert!(
-        answer.reason.contains("trained on 0 driver_oom"),
+        answer.reason.contains("trained on 0 result_size_exceeded"),
         "{}",
         answer.reason
     );
 
     // A model that has seen them searches what it can see, and the heuristic sets what it cannot.
     let mut model = model();
-    model.trained_on.insert(Category::DriverOom, 10_000);
+    model
+        .trained_on
+        .insert(Category::ResultSizeExceeded, 10_000);
     // The model finds nothing feasible for this run; let it say so, to see what it searched.
     let mut spaces = SearchSpaces::built_in();
     spaces.policy.model_may_refuse_memory_retries = true;

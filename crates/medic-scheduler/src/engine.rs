@@ -402,6 +402,7 @@ impl<R: JobRunner, M: Remediator, S: Sleeper> Scheduler<R, M, S> {
                     runtime_seconds: outcome.runtime_seconds,
                     input_bytes: outcome.input_bytes,
                     plan_operators: outcome.plan_operators.clone(),
+                    metrics: outcome.metrics.clone(),
                 };
                 let advice = match self.remediator.remediate(&failed) {
                     Ok(advice) => advice,

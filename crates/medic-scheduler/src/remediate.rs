@@ -63,6 +63,9 @@ pub struct FailedAttempt {
     /// The operators of its Spark plan, when the runner could tell.
     #[serde(default)]
     pub plan_operators: Vec<String>,
+    /// What Spark measured in it (its event log), when the runner could tell: evidence for the retry's size.
+    #[serde(default)]
+    pub metrics: Option<medic_core::history::RunMetrics>,
 }
 
 /// What to do after a failed attempt.

@@ -179,6 +179,7 @@ impl Service {
             } else {
                 request.evidence
             },
+            metrics: request.metrics,
             tried: request.tried,
         };
         let options = Options {

@@ -274,6 +274,7 @@ impl Service {
             plan_operators: request.plan_operators.clone(),
             cost_dollars: failed_cost,
             evidence: classification.captures.clone(),
+            metrics: request.metrics.clone(),
             tried,
         };
         let recommendation = self
@@ -308,8 +309,8 @@ impl Service {
         })
     }
 
-    /// The configurations earlier attempts of `request`'s run failed with for a memory reason, from the attempts
-    /// history: the job's newest attempts numbered `attempt - 1`, `attempt - 2`, ... 1 in a row (the scheduler
+    /// The configurations earlier attempts of `request`'s run failed with for a memory reason, oldest first, from
+    /// the attempts history: the job's newest attempts numbered `attempt - 1`, `attempt - 2`, ... 1 in a row (the scheduler
     /// records each attempt before the next one runs).
     async fn tried_configs(
         &self,
@@ -327,7 +328,7 @@ impl Service {
                 ..AttemptFilter::default()
             })
             .await?;
-        Ok(newest
+        let mut tried: Vec<medic_core::SparkConf> = newest
             .iter()
             .rev()
             .zip((1..=earlier).rev())
@@ -338,7 +339,10 @@ impl Service {
                     .is_some_and(Category::is_memory_config)
             })
             .map(|(entry, _)| entry.config.clone())
-            .collect())
+            .collect();
+        // Read newest first; the recommender reads them in the order they ran.
+        tried.reverse();
+        Ok(tried)
     }
 }
 

@@ -161,6 +161,7 @@ fn heap_oom() -> RemediateRequest {
         plan_operators: Vec::new(),
         cost_dollars: None,
         runtime_seconds: Some(120.0),
+        metrics: None,
     }
 }
 
@@ -336,7 +337,7 @@ async fn the_heuristics_escalate_when_the_first_fix_did_not_cure_the_failure(bac
     // The broadcast failed with automatic broadcasts already off (a join hint forces it): medic raises the
     // driver's heap instead of retrying what just failed.
     let mut request = heap_oom();
-    request.category = Some(Category::DriverOom);
+    request.category = Some(Category::BroadcastTooLarge);
     request.rule = Some("broadcast-not-enough-driver-memory".to_owned());
     request.config = conf(&[
         ("spark.driver.memory", "512m"),

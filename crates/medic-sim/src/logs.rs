@@ -407,17 +407,20 @@ mod tests {
         let world = World::new(&spec);
         let jobs: Vec<&SimJob> = world.jobs_on(0).take(60).collect();
         for kind in FailureKind::ALL {
-            let expected = match kind {
-                FailureKind::ExecutorHeap => Category::ExecutorOom,
-                FailureKind::ContainerMemory => Category::ContainerMemoryExceeded,
-                FailureKind::DriverHeap => Category::DriverOom,
-                FailureKind::ShuffleFetch => Category::ShuffleFetchFailure,
-                FailureKind::TransientInfra => Category::TransientInfra,
-                FailureKind::UserCode => Category::UserCodeError,
-                FailureKind::Permission => Category::PermissionOrAuth,
-                FailureKind::Data => Category::DataError,
-                FailureKind::Disk => Category::DiskSpace,
-                FailureKind::NovelTransient | FailureKind::NovelPermanent => Category::Unclassified,
+            // A heap shortage prints either a heap error or the memory manager's refusal (execution memory).
+            let expected: &[Category] = match kind {
+                FailureKind::ExecutorHeap => &[Category::ExecutorOom, Category::ExecutionMemoryOom],
+                FailureKind::ContainerMemory => &[Category::ContainerMemoryExceeded],
+                FailureKind::DriverHeap => &[Category::DriverOom],
+                FailureKind::ShuffleFetch => &[Category::ShuffleFetchFailure],
+                FailureKind::TransientInfra => &[Category::TransientInfra],
+                FailureKind::UserCode => &[Category::UserCodeError],
+                FailureKind::Permission => &[Category::PermissionOrAuth],
+                FailureKind::Data => &[Category::DataError],
+                FailureKind::Disk => &[Category::DiskSpace],
+                FailureKind::NovelTransient | FailureKind::NovelPermanent => {
+                    &[Category::Unclassified]
+                }
             };
             for (i, job) in jobs.iter().enumerate() {
                 let mut attempt = world.attempt(job, 0, 1, &job.conf);
@@ -428,10 +431,13 @@ mod tests {
                 classifier.scan_reader(LogSource::Stdout, "stdout", logs.stdout.as_bytes());
                 classifier.scan_reader(LogSource::Stderr, "stderr", logs.stderr.as_bytes());
                 let classification = classifier.finish();
-                assert_eq!(
-                    classification.category, expected,
-                    "{kind:?} (rule {:?}):\n{}{}",
-                    classification.rule, logs.stdout, logs.stderr
+                assert!(
+                    expected.contains(&classification.category),
+                    "{kind:?} as {} (rule {:?}):\n{}{}",
+                    classification.category,
+                    classification.rule,
+                    logs.stdout,
+                    logs.stderr
                 );
             }
         }

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use medic_core::history::{AttemptEntry, Prices, RetryRecord};
-use medic_core::{Category, Classification, JobIdentity, SparkConf};
+use medic_core::{Category, Classification, JobIdentity, Memory, SparkConf};
 use medic_rules::RuleSet;
 use medic_scheduler::{
     AttemptRecord, Decision, FailedAttempt, RemediationError, Remediator, ResolvedConfig,
@@ -177,7 +177,7 @@ impl Baseline {
                         .choose(&mut rng)
                         .unwrap_or(&2.0);
                     let mut conf = bump(&failed.config, category, |mib| mib * factor);
-                    if category == Category::ExecutorOom && rng.random_bool(0.25) {
+                    if category.memory() == Some(Memory::ExecutorHeap) && rng.random_bool(0.25) {
                         if rng.random_bool(0.5) {
                             let cores = failed
                                 .config
@@ -215,22 +215,22 @@ impl Baseline {
 pub fn bump(conf: &SparkConf, category: Category, grow: impl Fn(f64) -> f64) -> SparkConf {
     let (heap, overhead, driver) = granted_mib(conf);
     let mut conf = conf.clone();
-    match category {
-        Category::ExecutorOom => {
+    match category.memory() {
+        Some(Memory::ExecutorHeap) => {
             let heap = grow(heap).ceil().min(MAX_CONTAINER_MIB - overhead);
             conf.set("spark.executor.memory", format_mib(heap));
         }
-        Category::ContainerMemoryExceeded => {
+        Some(Memory::Container) => {
             let overhead = grow(overhead).ceil().min(MAX_CONTAINER_MIB - heap);
             conf.set("spark.executor.memoryOverhead", format_mib(overhead));
         }
-        Category::DriverOom => {
+        Some(Memory::Driver) => {
             conf.set(
                 "spark.driver.memory",
                 format_mib(grow(driver).ceil().min(MAX_CONTAINER_MIB)),
             );
         }
-        _ => {}
+        Some(Memory::PythonWorkers) | None => {}
     }
     conf
 }

@@ -33,14 +33,14 @@ const MEMORY_FAILURES: [(&str, &str, &[&str], i64, &str); 5] = [
     ),
     (
         "result-size",
-        "driver_oom",
+        "result_size_exceeded",
         &["driver-max-result-size-exceeded"],
         1,
         "spark.driver.maxResultSize",
     ),
     (
         "broadcast-join",
-        "driver_oom",
+        "broadcast_too_large",
         &["broadcast-not-enough-driver-memory"],
         1,
         "spark.sql.autoBroadcastJoinThreshold",
@@ -54,7 +54,7 @@ const MEMORY_FAILURES: [(&str, &str, &[&str], i64, &str); 5] = [
     ),
     (
         "execution-memory",
-        "executor_oom",
+        "execution_memory_oom",
         &["spark-unable-to-acquire-memory"],
         1,
         "spark.driver.memory",

@@ -74,7 +74,11 @@ fn a_fix_that_worked_is_carried_to_the_next_run_which_succeeds_at_once() {
         2,
         "failed, then fixed by one retry: {first:#?}"
     );
-    assert_eq!(first[0]["category"], "driver_oom", "{:#}", first[0]);
+    assert_eq!(
+        first[0]["category"], "result_size_exceeded",
+        "{:#}",
+        first[0]
+    );
     assert_eq!(first[0]["conf"][RESULT_SIZE], "32m", "{:#}", first[0]);
     let fixed = first[1]["conf"][RESULT_SIZE].clone();
     assert_ne!(fixed, "32m", "{:#}", first[1]);

@@ -4,7 +4,7 @@ The hint overrides `spark.sql.autoBroadcastJoinThreshold`, so even with the thre
 whole customer table (ROWS rows carrying a 256-character profile) and builds the broadcast hash relation in its own
 heap. At ROWS=300000 (about 80 MB of profiles) a 512 MiB driver fails even with the threshold at -1
 (`SparkException: Not enough memory to build and broadcast the table to all worker nodes`, after `OutOfMemoryError:
-Java heap space` while growing the hash relation, exit code 1, a driver_oom); 768 MiB succeeds. Setting the threshold
+Java heap space` while growing the hash relation, exit code 1, a broadcast_too_large); 768 MiB succeeds. Setting the threshold
 does not help here: the hint, not the size estimate, picks the broadcast. Usage: broadcast_hint.py ROWS
 """
 import sys

@@ -2,7 +2,7 @@
 
 The automatic broadcast threshold is set high (1g), so Spark broadcasts the dimension table, about 800 MB of
 256-character digests for ROWS=3000000; a 512 MiB driver cannot build it (`Not enough memory to build and broadcast
-the table to all worker nodes`, a driver_oom). With `spark.sql.autoBroadcastJoinThreshold=-1` the same driver runs
+the table to all worker nodes`, a broadcast_too_large). With `spark.sql.autoBroadcastJoinThreshold=-1` the same driver runs
 the join as a sort-merge join, which spills instead. Usage: broadcast_join.py ROWS
 """
 import sys

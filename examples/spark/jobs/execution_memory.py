@@ -2,7 +2,7 @@
 
 The sorter needs one memory page as large as that record. With `spark.memory.fraction` at 0.2, a 512 MiB driver has
 about 42 MiB of execution memory, so Spark fails the task (`SparkOutOfMemoryError: [UNABLE_TO_ACQUIRE_MEMORY] Unable
-to acquire 50331684 bytes of memory, got 44325533`, an executor_oom); with a 1 GiB driver it has about 145 MiB and
+to acquire 50331684 bytes of memory, got 44325533`, an execution_memory_oom); with a 1 GiB driver it has about 145 MiB and
 the sort succeeds. Usage: execution_memory.py MB
 """
 import sys

@@ -1,7 +1,7 @@
 """Collects about 50 MB of hard-to-compress results from 4 tasks.
 
 With `spark.driver.maxResultSize` at 32m Spark aborts the job (`Total size of serialized results of 3 tasks (37.0
-MiB) is bigger than spark.driver.maxResultSize (32.0 MiB)`, a driver_oom); with the cap raised it succeeds.
+MiB) is bigger than spark.driver.maxResultSize (32.0 MiB)`, a result_size_exceeded); with the cap raised it succeeds.
 Usage: result_size.py ROWS
 """
 import sys

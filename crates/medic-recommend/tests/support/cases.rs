@@ -83,6 +83,7 @@ pub fn failed_cases(seed: u64, n: usize) -> Vec<Case> {
             plan_operators: job.plan_operators.clone(),
             cost_dollars: None,
             evidence: Default::default(),
+            metrics: None,
             tried: Vec::new(),
         };
         cases.push(Case {
