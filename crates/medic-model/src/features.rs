@@ -360,6 +360,29 @@ impl FeatureSpec {
         }
     }
 
+    /// How far `config`'s value of each numeric feature named in `names` (a Spark key, or `input_bytes`) lies from
+    /// the training records' values, in standard deviations of their `log1p`: `(name, score)` for each one present
+    /// and readable. A model's answers far outside the data it learned from are guesses.
+    pub fn standard_scores<'a>(
+        &'a self,
+        config: &SparkConf,
+        input_bytes: Option<u64>,
+        names: &[&str],
+    ) -> Vec<(&'a str, f64)> {
+        self.numeric
+            .iter()
+            .filter(|feature| names.contains(&feature.source.name()))
+            .filter_map(
+                |feature| match raw_value(&feature.source, config, input_bytes) {
+                    RawValue::Present(x) => {
+                        Some((feature.source.name(), (x - feature.mean) / feature.std))
+                    }
+                    RawValue::Missing | RawValue::Malformed => None,
+                },
+            )
+            .collect()
+    }
+
     /// The two cells (column and value) that setting `key` with value `text` (`None`: absent) occupies in a
     /// numeric row, or `None` when the model has no input for `key`: what [`encode_numeric`](Self::encode_numeric)
     /// would write for it, so that an optimiser can change one setting of an encoded row without re-reading the

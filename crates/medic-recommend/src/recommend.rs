@@ -226,6 +226,15 @@ impl Recommender {
         });
         answer.evaluations = 1;
 
+        // Where the model does not know this failure, its search is a guess: the heuristics answer.
+        if run.category.is_memory_config()
+            && let Some(why) = unsure(model, run, settings, original_estimate.p_fail)
+        {
+            answer.predicted = None;
+            answer.model_version = None;
+            return Ok(finish(heuristic_answer(answer, run, advice, &why), start));
+        }
+
         if grid.dimensions.is_empty() && run.category == Category::Unclassified {
             let threshold = policy.unclassified_p_fail_threshold;
             answer.retry = original_estimate.p_fail < threshold;
@@ -315,6 +324,47 @@ impl Recommender {
         }
         Ok(finish(answer, start))
     }
+}
+
+/// Farthest a failed run's memory settings or input may lie from the model's training data, in standard deviations
+/// of their logarithm, for the model to decide.
+pub const MAX_STANDARD_SCORE: f64 = 3.0;
+
+/// Lowest P(fail) the model must give the configuration that just failed for a memory reason to be trusted with its
+/// retry: a model that expects that configuration to succeed does not see why it failed.
+pub const MIN_RECOGNISED_P_FAIL: f64 = 0.5;
+
+/// Why `model` should not decide `run`'s retry, if it should not: the failure lies outside the data it learned from
+/// (a setting of the category's space, or the input size, more than [`MAX_STANDARD_SCORE`] from its training
+/// values), or it gives the configuration that failed (`p_fail_as_failed`) less than [`MIN_RECOGNISED_P_FAIL`].
+fn unsure(
+    model: &ModelHandle,
+    run: &FailedRun,
+    settings: &[Setting],
+    p_fail_as_failed: f64,
+) -> Option<String> {
+    let mut names: Vec<&str> = settings.iter().map(|s| s.key.as_str()).collect();
+    names.push("input_bytes");
+    let outside: Vec<String> = model
+        .predictor
+        .spec()
+        .standard_scores(&run.config, run.input_bytes, &names)
+        .into_iter()
+        .filter(|(_, score)| score.abs() > MAX_STANDARD_SCORE)
+        .map(|(name, score)| format!("{name} at {score:+.1} standard deviations"))
+        .collect();
+    if !outside.is_empty() {
+        return Some(format!(
+            "the failed run lies outside the data the model learned from ({}), so its answer would be a guess",
+            outside.join(", ")
+        ));
+    }
+    (p_fail_as_failed < MIN_RECOGNISED_P_FAIL).then(|| {
+        format!(
+            "the model gives the configuration that just failed P(fail) {p_fail_as_failed:.3}, below \
+             {MIN_RECOGNISED_P_FAIL}: it does not see why this run failed"
+        )
+    })
 }
 
 fn finish(mut answer: Recommendation, start: Instant) -> Recommendation {

@@ -479,3 +479,38 @@ fn settings_the_model_cannot_see_take_the_heuristic_value() {
         answer.reason
     );
 }
+
+#[test]
+fn where_the_model_does_not_know_the_failure_the_heuristics_answer() {
+    let recommender = recommender();
+    // An input a thousand times any the model learned from: its answer would be a guess.
+    let mut run = cases::failed_cases(13, 1)[0].run.clone();
+    run.input_bytes = run.input_bytes.map(|bytes| bytes * 1000);
+    let answer = recommender
+        .recommend(&run, &unhurried(OptimizerKind::Batched))
+        .expect("answer");
+    assert_eq!(answer.optimizer, "heuristic", "{}", answer.reason);
+    assert!(answer.retry, "{}", answer.reason);
+    assert!(
+        answer
+            .reason
+            .contains("outside the data the model learned from (input_bytes at +"),
+        "{}",
+        answer.reason
+    );
+    assert_eq!(answer.model_version, None);
+    // A failed configuration the model expects to succeed: it does not see why the run failed. (The largest heap
+    // of the space, with a small input, is one such: the synthetic jobs all fit in it.)
+    let mut run = cases::failed_cases(13, 1)[0].run.clone();
+    run.config.set("spark.executor.memory", "60g");
+    run.config.set("spark.executor.cores", "1");
+    let answer = recommender
+        .recommend(&run, &unhurried(OptimizerKind::Batched))
+        .expect("answer");
+    assert_eq!(answer.optimizer, "heuristic", "{}", answer.reason);
+    assert!(
+        answer.reason.contains("does not see why this run failed"),
+        "{}",
+        answer.reason
+    );
+}
