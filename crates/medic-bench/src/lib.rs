@@ -184,6 +184,9 @@ pub struct BenchJob {
     pub exit_code: Option<i32>,
     /// What the verification noticed beyond the ladder.
     pub notes: Option<String>,
+    /// Memory jobs whose ladder climbs a size: where the need lies, as a multiple of the failing value, `(low,
+    /// high]`: above the largest value that failed, at most the smallest that passed.
+    pub need: Option<(f64, f64)>,
 }
 
 /// A benchmark file: one set of jobs.
@@ -280,6 +283,20 @@ impl BenchFile {
                     ));
                 }
             }
+            let need = job.knob.as_ref().and_then(|knob| {
+                let size = |scalar: &Scalar| parse_size(&scalar.text(), SizeUnit::Mib).ok();
+                let start = size(job.fails_with.get(knob)?)? as f64;
+                let values = |outcome| {
+                    job.ladder
+                        .iter()
+                        .filter(move |rung| rung.outcome == outcome)
+                        .filter_map(|rung| size(&rung.value))
+                        .map(|bytes| bytes as f64 / start)
+                };
+                let low = values(RungOutcome::Failed).fold(1.0, f64::max);
+                let high = values(RungOutcome::Succeeded).fold(f64::INFINITY, f64::min);
+                (start > 0.0 && high.is_finite() && high > low).then_some((low, high))
+            });
             jobs.push(BenchJob {
                 name: job.name,
                 set: set.to_owned(),
@@ -292,6 +309,7 @@ impl BenchFile {
                 error: job.error,
                 exit_code: job.exit_code,
                 notes: job.notes,
+                need,
             });
         }
         if !problems.is_empty() {

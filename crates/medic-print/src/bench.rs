@@ -1,8 +1,10 @@
-//! `medic bench spark`: each job's outcome, then each set's totals.
+//! `medic bench spark`: each job's outcome, then each set's totals; `medic bench prior`: the heuristics' prior
+//! fitted on the benchmark's verified needs.
 
 use std::fmt;
 
 use medic_bench::{BenchScore, Kind, SetScore};
+use medic_recommend::prior::{MemoryPrior, TailFit};
 
 /// Each job (set, kind, attempts, what medic made of the first failure, the verdict) and each set's totals.
 pub fn bench(out: &mut impl fmt::Write, score: &BenchScore) -> fmt::Result {
@@ -93,5 +95,41 @@ fn set_totals(out: &mut impl fmt::Write, set: &SetScore) -> fmt::Result {
         out,
         "  wasted retries                            {} (${:.4} of ${:.4} spent on retries)",
         set.wasted_retries, set.wasted_cost_dollars, set.retry_cost_dollars
+    )
+}
+
+/// `medic bench prior`: each memory job's verified need over its failing value, then the tail fitted on them and
+/// what it says of the steps the heuristics take.
+pub fn prior_fit(
+    out: &mut impl fmt::Write,
+    jobs: &[&medic_bench::BenchJob],
+    fit: Option<&TailFit>,
+) -> fmt::Result {
+    writeln!(out, "{:<26} {:<10} {:<32} need", "job", "set", "knob")?;
+    for job in jobs {
+        if let Some((low, high)) = job.need {
+            writeln!(
+                out,
+                "{:<26} {:<10} {:<32} ({low:.2}×, {high:.2}×]",
+                job.name,
+                job.set,
+                job.knob.as_deref().unwrap_or("-")
+            )?;
+        }
+    }
+    let Some(fit) = fit else {
+        return writeln!(out, "no memory job with a verified ladder: nothing to fit");
+    };
+    let prior = MemoryPrior { tail: fit.tail };
+    writeln!(
+        out,
+        "memory_need_tail {:.2} (maximum likelihood over {} jobs, log-likelihood {:.2}): P(need > k × failed) = \
+         {:.2} at k = 2, {:.2} at 3, {:.2} at 4",
+        fit.tail,
+        fit.intervals,
+        fit.log_likelihood,
+        prior.p_above(2.0),
+        prior.p_above(3.0),
+        prior.p_above(4.0)
     )
 }

@@ -13,7 +13,7 @@ mod run;
 mod train;
 
 pub use attempts::attempts;
-pub use bench::bench;
+pub use bench::{bench, prior_fit};
 pub use classify::classification;
 pub use compare::comparison;
 pub use recommend::recommendation;

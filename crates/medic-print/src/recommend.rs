@@ -43,6 +43,9 @@ pub fn recommendation(out: &mut impl fmt::Write, answer: &Recommendation) -> fmt
     }
     let decided_by = match (&answer.model_version, &answer.heuristic) {
         (Some(version), _) => format!("model {version}"),
+        (None, Some(heuristic)) if answer.predicted.is_some() => {
+            format!("heuristic {heuristic} (no model: the numbers are the calibrated prior's)")
+        }
         (None, Some(heuristic)) => format!("heuristic {heuristic} (no model)"),
         (None, None) => "the category alone".to_owned(),
     };

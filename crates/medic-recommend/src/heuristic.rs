@@ -34,6 +34,7 @@ use medic_core::spark::{self, Jvm};
 use medic_core::units::parse_logged_size;
 use medic_core::{Category, SparkConf};
 
+use crate::prior::MemoryPrior;
 use crate::space::{ContainerCheck, Limits};
 
 /// A heuristic's advice.
@@ -45,6 +46,11 @@ pub struct Advice {
     pub config: Option<SparkConf>,
     /// Why, for a person.
     pub reason: String,
+    /// The prior's chance that the retry still falls short, where the retry multiplies the memory that ran out
+    /// (or each task's share of it) by a known factor.
+    pub p_fail: Option<f64>,
+    /// What the retry's configuration costs per hour over the failed one's ([`Prices::default`]).
+    pub cost_ratio: Option<f64>,
 }
 
 const STEP_MIB: u64 = 256;
@@ -61,11 +67,16 @@ pub fn vpa_bump_mib(mib: u64) -> u64 {
 /// by, and what a run with it costs relative to the failed one (same runtime, [`Prices::default`]).
 ///
 /// The factor minimises the expected cost `c(k) + P(need > k) · (1 + c(2k))`: the retry's own cost, and when it
-/// fails too, that failure and a retry at twice again. `P(need > k) = 1/k` is a heavy tail: a failure at a setting
-/// says the need was above it, not by how much, and a failed retry is the expensive outcome. Where memory is a
-/// small share of the price (a 512 MiB heap beside two cores costs 5 % of the run) the answer is 4; where it is
-/// most of it, 2.
-pub fn jump_factor(original: &SparkConf, key: &str, current_mib: u64) -> (u64, f64) {
+/// fails too, that failure and a retry at twice again. `P(need > k)` is the calibrated `prior`'s heavy tail: a
+/// failure at a setting says the need was above it, not by how much, and a failed retry is the expensive outcome.
+/// Where memory is a small share of the price (a 512 MiB heap beside two cores costs 5 % of the run) the answer is
+/// 4; where it is most of it, 2.
+pub fn jump_factor(
+    original: &SparkConf,
+    key: &str,
+    current_mib: u64,
+    prior: MemoryPrior,
+) -> (u64, f64) {
     let prices = Prices::default();
     let price = |config: &SparkConf| prices.cost(config, 3600.0);
     let base = price(original);
@@ -78,7 +89,9 @@ pub fn jump_factor(original: &SparkConf, key: &str, current_mib: u64) -> (u64, f
             1.0
         }
     };
-    let expected = |factor: u64| relative(factor) + (1.0 + relative(2 * factor)) / factor as f64;
+    let expected = |factor: u64| {
+        relative(factor) + prior.p_above(factor as f64) * (1.0 + relative(2 * factor))
+    };
     let factor = JUMP_FACTORS
         .into_iter()
         .min_by(|a, b| expected(*a).total_cmp(&expected(*b)))
@@ -89,8 +102,14 @@ pub fn jump_factor(original: &SparkConf, key: &str, current_mib: u64) -> (u64, f
 /// The memory setting `key` of `original` (now `current_mib`) raised for a retry: × [`jump_factor`], at least
 /// VPA's bump and at least `floor_mib` (what the error says is needed), rounded up to 256 MiB. Returns the new
 /// value in MiB and why.
-fn raised(original: &SparkConf, key: &str, current_mib: u64, floor_mib: u64) -> (u64, String) {
-    let (factor, relative) = jump_factor(original, key, current_mib);
+fn raised(
+    original: &SparkConf,
+    key: &str,
+    current_mib: u64,
+    floor_mib: u64,
+    prior: MemoryPrior,
+) -> (u64, String) {
+    let (factor, relative) = jump_factor(original, key, current_mib, prior);
     let jumped = round_up(current_mib * factor).max(vpa_bump_mib(current_mib));
     if floor_mib > jumped {
         let new = round_up(floor_mib);
@@ -122,13 +141,15 @@ fn heap_mib(config: &SparkConf, jvm: Jvm) -> u64 {
 /// fails the same way: medic escalates to the next knob), and so is one beyond the cluster's limits (unless its
 /// containers are no larger than the failed run's: a heap moved to the overhead grows nothing). With none left
 /// the answer is "do not retry", with the reason.
-pub fn advise_run(run: &FailedRun, limits: Limits) -> Advice {
-    let all = candidates(run);
+pub fn advise_run(run: &FailedRun, limits: Limits, prior: MemoryPrior) -> Advice {
+    let all = candidates(run, prior);
     let memory = run.category.is_memory_config();
     if all.is_empty() {
         return Advice {
             name: "no_setting",
             config: None,
+            p_fail: None,
+            cost_ratio: None,
             reason: format!(
                 "no setting medic knows gives more memory for this {} failure in this configuration{}: do not retry, \
                  a person should look",
@@ -145,7 +166,7 @@ pub fn advise_run(run: &FailedRun, limits: Limits) -> Advice {
     let mut skipped = Vec::new();
     for candidate in &all {
         let (config, also) = if memory {
-            with_companions(run, &candidate.config, limits)
+            with_companions(run, &candidate.config, limits, prior)
         } else {
             (candidate.config.clone(), Vec::new())
         };
@@ -177,8 +198,12 @@ pub fn advise_run(run: &FailedRun, limits: Limits) -> Advice {
             reason.push_str("; ");
             reason.push_str(&note);
         }
+        let prices = Prices::default();
+        let failed_price = prices.cost(&run.config, 3600.0);
         return Advice {
             name: candidate.name,
+            p_fail: candidate.step.map(|step| prior.p_above(step)),
+            cost_ratio: (failed_price > 0.0).then(|| prices.cost(&config, 3600.0) / failed_price),
             config: Some(config),
             reason,
         };
@@ -191,6 +216,8 @@ pub fn advise_run(run: &FailedRun, limits: Limits) -> Advice {
             "exhausted"
         },
         config: None,
+        p_fail: None,
+        cost_ratio: None,
         reason: format!(
             "every change medic knows for this {} failure ({}) is ruled out ({}): do not retry, a person should look",
             run.category,
@@ -214,6 +241,7 @@ pub fn with_companions(
     run: &FailedRun,
     config: &SparkConf,
     limits: Limits,
+    prior: MemoryPrior,
 ) -> (SparkConf, Vec<String>) {
     let mut config = config.clone();
     let mut notes = Vec::new();
@@ -237,7 +265,7 @@ pub fn with_companions(
     {
         let heap = heap_mib(original, Jvm::Driver);
         if peak as f64 >= FULL_HEAP_SHARE * (heap << 20) as f64 {
-            let (new, why) = raised(original, spark::DRIVER_MEMORY, heap, 0);
+            let (new, why) = raised(original, spark::DRIVER_MEMORY, heap, 0, prior);
             try_raise(
                 &mut config,
                 spark::DRIVER_MEMORY,
@@ -286,6 +314,9 @@ pub struct Candidate {
     pub config: SparkConf,
     /// Why, for a person.
     pub reason: String,
+    /// The factor by which it multiplies the memory that ran out (or each task's share of it), when it does: what
+    /// the prior's P(fail) is read at.
+    pub step: Option<f64>,
 }
 
 /// Of an event log's peaks, the share of its heap a JVM must have used to count as the one that ran out.
@@ -308,28 +339,31 @@ const FULL_HEAP_SHARE: f64 = 0.9;
 /// * The driver: its heap. Results over `maxResultSize`: the cap, sized from the error, and a heap to hold it. A
 ///   broadcast: automatic broadcasts off, then the driver's heap (a hint forces the broadcast).
 /// * A Python worker: its own limit, or the overhead it lives in.
-pub fn candidates(run: &FailedRun) -> Vec<Candidate> {
+pub fn candidates(run: &FailedRun, prior: MemoryPrior) -> Vec<Candidate> {
     let original = &run.config;
     let evidence = &run.evidence;
-    let candidate = |name, change: &dyn Fn(&mut SparkConf), reason: String| {
+    let candidate = |name, change: &dyn Fn(&mut SparkConf), reason: String, step: Option<f64>| {
         let mut config = original.clone();
         change(&mut config);
         Candidate {
             name,
             config,
             reason,
+            step,
         }
     };
+    let ratio = |new: u64, old: u64| Some(new as f64 / old.max(1) as f64);
     // The memory that ran out, multiplied; `floor_mib` is what the error says is needed.
     let heap_jump = |jvm: Jvm, name: &'static str, what: &str, floor_mib: u64| {
         let heap = heap_mib(original, jvm);
-        let (new, why) = raised(original, jvm.heap_key(), heap, floor_mib);
+        let (new, why) = raised(original, jvm.heap_key(), heap, floor_mib, prior);
         candidate(
             name,
             &|config| {
                 config.set(jvm.heap_key(), format!("{new}m"));
             },
             format!("{what} {why}"),
+            ratio(new, heap),
         )
     };
     let local = spark::is_local_mode(original);
@@ -351,7 +385,7 @@ pub fn candidates(run: &FailedRun) -> Vec<Candidate> {
             } else {
                 heap_jump(jvm, "heap_jump", "executor heap", floor)
             };
-            let mut fewer = fewer_concurrent_tasks(original, jvm, &step.config);
+            let mut fewer = fewer_concurrent_tasks(original, jvm, &step);
             let mut all = Vec::new();
             if !local && run.category == Category::ExecutorOom && driver_ran_out(run) {
                 all.push(heap_jump(
@@ -400,6 +434,7 @@ pub fn candidates(run: &FailedRun) -> Vec<Candidate> {
                         ""
                     }
                 ),
+                ratio(new_overhead, overhead),
             )];
             // The executors' measured peak heap leaves room: the same container, with heap moved to the overhead.
             if let Some(peak) = run
@@ -426,6 +461,7 @@ pub fn candidates(run: &FailedRun) -> Vec<Candidate> {
                              (→ {new_heap} MiB, the peak plus a quarter) to the overhead (→ {} MiB), the container unchanged",
                             overhead + moved
                         ),
+                        ratio(overhead + moved, overhead),
                     ));
                 }
             }
@@ -434,20 +470,21 @@ pub fn candidates(run: &FailedRun) -> Vec<Candidate> {
         Category::PythonWorkerOom => match spark::memory_bytes(original, spark::PYSPARK_MEMORY) {
             Some(limit) => {
                 let limit = limit >> 20;
-                let (new, why) = raised(original, spark::PYSPARK_MEMORY, limit, 0);
+                let (new, why) = raised(original, spark::PYSPARK_MEMORY, limit, 0, prior);
                 vec![candidate(
                     "python_memory_jump",
                     &|config| {
                         config.set(spark::PYSPARK_MEMORY, format!("{new}m"));
                     },
                     format!("the Python workers' own limit (spark.executor.pyspark.memory) {why}"),
+                    ratio(new, limit),
                 )]
             }
             // Without a limit, the workers share the machine with the driver's JVM: no setting gives them more.
             None if local => Vec::new(),
             None => {
                 let overhead = spark::overhead_bytes(original, Jvm::Executor) >> 20;
-                let (new, why) = raised(original, spark::EXECUTOR_OVERHEAD, overhead, 0);
+                let (new, why) = raised(original, spark::EXECUTOR_OVERHEAD, overhead, 0, prior);
                 vec![candidate(
                     "python_overhead_jump",
                     &|config| {
@@ -456,6 +493,7 @@ pub fn candidates(run: &FailedRun) -> Vec<Candidate> {
                     format!(
                         "no limit of their own, so the Python workers live in the executor's overhead: overhead {why}"
                     ),
+                    ratio(new, overhead),
                 )]
             }
         },
@@ -466,6 +504,7 @@ pub fn candidates(run: &FailedRun) -> Vec<Candidate> {
                     config.set("spark.sql.autoBroadcastJoinThreshold", "-1");
                 },
                 "a table too large to broadcast: automatic broadcast joins turned off".to_owned(),
+                None,
             ),
             heap_jump(
                 Jvm::Driver,
@@ -488,7 +527,7 @@ pub fn candidates(run: &FailedRun) -> Vec<Candidate> {
                 .map_or(0, |bytes| {
                     (bytes.div_ceil(1 << 20) * 3 / 2).div_ceil(32) * 32
                 });
-            let (factor, _) = jump_factor(original, spark::DRIVER_MEMORY, heap);
+            let (factor, _) = jump_factor(original, spark::DRIVER_MEMORY, heap, prior);
             let jumped = factor * cap;
             let new_cap = jumped.max(needed);
             let new_heap = vpa_bump_mib(heap.max(new_cap + 1024));
@@ -512,6 +551,7 @@ pub fn candidates(run: &FailedRun) -> Vec<Candidate> {
                 format!(
                     "spark.driver.maxResultSize {cap} MiB → {new_cap} MiB{sized}, driver heap {heap} → {new_heap} MiB to hold it"
                 ),
+                ratio(new_cap, cap),
             )]
         }
         Category::DriverOom => vec![heap_jump(Jvm::Driver, "heap_jump", "driver heap", 0)],
@@ -519,6 +559,7 @@ pub fn candidates(run: &FailedRun) -> Vec<Candidate> {
             "retry_unchanged",
             &|_| {},
             "no rule for this error: one retry with the configuration unchanged".to_owned(),
+            None,
         )],
     }
 }
@@ -550,7 +591,7 @@ fn heap_raised_before(run: &FailedRun, jvm: Jvm) -> Option<String> {
 /// Fewer tasks sharing `jvm`'s heap: half the executor's cores (in local mode, half the threads), each task's share
 /// of the heap doubled; first with `stepped`'s larger heap as well, then with the heap as it was (what is left when
 /// the heap cannot grow). Nothing when one task runs alone already.
-fn fewer_concurrent_tasks(original: &SparkConf, jvm: Jvm, stepped: &SparkConf) -> Vec<Candidate> {
+fn fewer_concurrent_tasks(original: &SparkConf, jvm: Jvm, stepped: &Candidate) -> Vec<Candidate> {
     let (key, slots, halved) = match spark::local_threads(original) {
         Some(spark::LocalThreads::Count(threads)) if threads > 1 => {
             (spark::MASTER, threads, format!("local[{}]", threads / 2))
@@ -571,9 +612,10 @@ fn fewer_concurrent_tasks(original: &SparkConf, jvm: Jvm, stepped: &SparkConf) -
     let mut all = Vec::new();
     let mut only_fewer = original.clone();
     only_fewer.set(key, halved.clone());
-    let stepped_heap = heap_mib(stepped, jvm);
+    let stepped_heap = heap_mib(&stepped.config, jvm);
+    let share = (slots / (slots / 2)) as f64;
     if stepped_heap > heap {
-        let mut both = stepped.clone();
+        let mut both = stepped.config.clone();
         both.set(key, halved.clone());
         all.push(Candidate {
             name: "fewer_tasks_and_heap",
@@ -582,17 +624,19 @@ fn fewer_concurrent_tasks(original: &SparkConf, jvm: Jvm, stepped: &SparkConf) -
                 "{slots} tasks sharing the heap → {} ({key} = {halved}), and the heap {heap} → {stepped_heap} MiB: \
                  each task's share of it {:.1}×",
                 slots / 2,
-                (stepped_heap * slots) as f64 / ((slots / 2) * heap) as f64
+                share * stepped_heap as f64 / heap as f64
             ),
+            step: Some(share * stepped_heap as f64 / heap.max(1) as f64),
         });
     }
     all.push(Candidate {
         name: "fewer_tasks",
         config: only_fewer,
         reason: format!(
-            "{slots} tasks sharing the heap → {} ({key} = {halved}): each task's share of the {heap} MiB heap doubled",
+            "{slots} tasks sharing the heap → {} ({key} = {halved}): each task's share of the {heap} MiB heap {share:.1}×",
             slots / 2
         ),
+        step: Some(share),
     });
     all
 }
@@ -647,7 +691,7 @@ mod tests {
     ) -> Advice {
         let mut run = failed(category, "", original);
         run.rule = rule.map(str::to_owned);
-        advise_run(&run, limits)
+        advise_run(&run, limits, MemoryPrior::default())
     }
 
     const LIMITS: Limits = Limits {
@@ -667,8 +711,8 @@ mod tests {
         let mut original = SparkConf::new();
         original.set("spark.executor.memory", "4g");
         let advice = advise(Category::ExecutorOom, None, &original, LIMITS);
-        // Two executors of one core and 4 GiB: memory is a third of the price, so × 3 (hand-computed: expected
-        // costs 2.64, 2.61 and 2.72 for × 2, 3, 4).
+        // Two executors of one core and 4 GiB (with the driver): memory is a quarter of the price, so × 3
+        // (hand-computed with the default prior's tail of 1.37: expected costs 2.33, 2.25 and 2.34 for × 2, 3, 4).
         assert_eq!(
             advice
                 .config
@@ -676,6 +720,14 @@ mod tests {
                 .and_then(|c| c.get("spark.executor.memory")),
             Some("12288m")
         );
+        // What the prior says of a step of 3, and its price: a quarter of the price tripled.
+        let p_fail = advice.p_fail.expect("a step");
+        assert!(
+            (p_fail - 3f64.powf(-crate::prior::DEFAULT_TAIL)).abs() < 1e-12,
+            "{p_fail}"
+        );
+        let cost_ratio = advice.cost_ratio.expect("priced");
+        assert!((1.5..1.53).contains(&cost_ratio), "{cost_ratio}");
         let advice = advise(Category::ContainerMemoryExceeded, None, &original, LIMITS);
         // Container 4096 + 410 (default overhead) = 4506 → 5632: overhead 410 + 1126 = 1536.
         assert_eq!(
@@ -784,7 +836,7 @@ mod tests {
             "broadcast-not-enough-driver-memory",
             &original,
         );
-        let advice = advise_run(&run, LIMITS);
+        let advice = advise_run(&run, LIMITS, MemoryPrior::default());
         assert_eq!(advice.name, "heap_jump");
         let config = advice.config.expect("another knob");
         assert_eq!(config.get("spark.driver.memory"), Some("2048m"));
@@ -802,11 +854,14 @@ mod tests {
             &original,
         );
         exhausted.tried.push(config);
-        let advice = advise_run(&exhausted, LIMITS);
+        let advice = advise_run(&exhausted, LIMITS, MemoryPrior::default());
         assert_eq!((advice.name, advice.config), ("exhausted", None));
         // Unclassified failures are not memory failures: one unchanged retry is theirs to have.
         let unknown = failed(Category::Unclassified, "none", &original);
-        assert_eq!(advise_run(&unknown, LIMITS).config, Some(original));
+        assert_eq!(
+            advise_run(&unknown, LIMITS, MemoryPrior::default()).config,
+            Some(original)
+        );
     }
 
     #[test]
@@ -822,8 +877,15 @@ mod tests {
         // Just over the cap: the size counts only the tasks that finished, so the cap takes the heap's step.
         run.evidence
             .insert("size".to_owned(), "40.6 MiB".to_owned());
-        let (factor, _) = jump_factor(&original, "spark.driver.memory", 1024);
-        let config = advise_run(&run, LIMITS).config.expect("retry");
+        let (factor, _) = jump_factor(
+            &original,
+            "spark.driver.memory",
+            1024,
+            MemoryPrior::default(),
+        );
+        let config = advise_run(&run, LIMITS, MemoryPrior::default())
+            .config
+            .expect("retry");
         assert_eq!(
             config.get("spark.driver.maxResultSize"),
             Some(format!("{}m", 32 * factor).as_str())
@@ -831,7 +893,7 @@ mod tests {
         assert!(factor > 2, "a 1 GiB driver is a small share of the price");
         // Far over it: the cap holds the results with half again to spare, whatever the old cap.
         run.evidence.insert("size".to_owned(), "1.2 GiB".to_owned());
-        let advice = advise_run(&run, LIMITS);
+        let advice = advise_run(&run, LIMITS, MemoryPrior::default());
         let config = advice.config.expect("retry");
         // 1.2 GiB is 1229 MiB; × 1.5 = 1843, to the next 32 MiB: 1856; the heap holds it plus 1 GiB, bumped.
         assert_eq!(config.get("spark.driver.maxResultSize"), Some("1856m"));
@@ -849,10 +911,28 @@ mod tests {
         let mut original = SparkConf::new();
         original.set("spark.executor.memory", "16g");
         original.set("spark.executor.instances", "10");
-        assert_eq!(jump_factor(&original, "spark.executor.memory", 16384).0, 2);
+        assert_eq!(
+            jump_factor(
+                &original,
+                "spark.executor.memory",
+                16384,
+                MemoryPrior::default()
+            )
+            .0,
+            2
+        );
         original.set("spark.executor.memory", "1g");
         original.set("spark.executor.cores", "8");
-        assert_eq!(jump_factor(&original, "spark.executor.memory", 1024).0, 4);
+        assert_eq!(
+            jump_factor(
+                &original,
+                "spark.executor.memory",
+                1024,
+                MemoryPrior::default()
+            )
+            .0,
+            4
+        );
     }
 
     #[test]
@@ -871,12 +951,14 @@ mod tests {
         run.evidence
             .insert("requested".to_owned(), "50331684".to_owned());
         // × 4 gives 2048 MiB, more than the evidence asks for: the bigger wins.
-        let config = advise_run(&run, LIMITS).config.expect("retry");
+        let config = advise_run(&run, LIMITS, MemoryPrior::default())
+            .config
+            .expect("retry");
         assert_eq!(config.get("spark.driver.memory"), Some("2048m"));
         // A request of 400 MiB needs 300 + 2 × 600 / 0.2 = 6300 MiB, rounded to 6400.
         run.evidence
             .insert("requested".to_owned(), (400u64 << 20).to_string());
-        let advice = advise_run(&run, LIMITS);
+        let advice = advise_run(&run, LIMITS, MemoryPrior::default());
         assert_eq!(
             advice.config.expect("retry").get("spark.driver.memory"),
             Some("6400m")
@@ -895,7 +977,7 @@ mod tests {
         original.set("spark.driver.memory", "512m");
         original.set("spark.executor.pyspark.memory", "128m");
         let run = failed(Category::PythonWorkerOom, "python-memory-error", &original);
-        let advice = advise_run(&run, LIMITS);
+        let advice = advise_run(&run, LIMITS, MemoryPrior::default());
         assert_eq!(advice.name, "python_memory_jump");
         let config = advice.config.expect("retry");
         // In local mode the workers' memory is not priced: the largest step.
@@ -907,6 +989,7 @@ mod tests {
         let advice = advise_run(
             &failed(Category::PythonWorkerOom, "python-memory-error", &unlimited),
             LIMITS,
+            MemoryPrior::default(),
         );
         assert_eq!((advice.name, advice.config), ("no_setting", None));
         // No limit on a cluster: the workers live in the overhead.
@@ -914,6 +997,7 @@ mod tests {
         let advice = advise_run(
             &failed(Category::PythonWorkerOom, "python-memory-error", &unlimited),
             LIMITS,
+            MemoryPrior::default(),
         );
         assert_eq!(advice.name, "python_overhead_jump");
         assert!(
@@ -935,7 +1019,9 @@ mod tests {
             &original,
         );
         run.evidence.insert("used".to_owned(), "8.0 GB".to_owned());
-        let config = advise_run(&run, LIMITS).config.expect("retry");
+        let config = advise_run(&run, LIMITS, MemoryPrior::default())
+            .config
+            .expect("retry");
         // 8 GiB used, plus a quarter: a 10240 MiB container, of which 4096 MiB heap and 6144 MiB overhead.
         assert_eq!(config.get("spark.executor.memoryOverhead"), Some("6144m"));
     }

@@ -6,7 +6,8 @@
 //! * [`optimize`]: optimisers over a space's grid under a deadline: batched search (the default), Bayesian
 //!   optimisation (egobox), and exhaustive search (the reference).
 //! * [`evaluate`]: the model as the optimisers' evaluator.
-//! * [`heuristic`]: the documented fallback when there is no model.
+//! * [`heuristic`]: the documented fallback when there is no model, with [`prior`], its calibrated prior on how far
+//!   a memory need lies above the setting that failed.
 //! * [`recommend`]: the [`Recommender`] that puts them together and explains its answer.
 //!
 //! No I/O, no clock reading besides `Instant` for deadlines: the same request, model and seed give the same
@@ -16,6 +17,7 @@ mod error;
 pub mod evaluate;
 pub mod heuristic;
 pub mod optimize;
+pub mod prior;
 pub mod recommend;
 pub mod space;
 

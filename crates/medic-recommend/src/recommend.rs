@@ -16,6 +16,7 @@ use crate::heuristic::{self, Advice};
 use crate::optimize::{
     Budget, Evaluated, Evaluator, Objective, OptimizerKind, Problem, Search, StopReason, optimize,
 };
+use crate::prior::MemoryPrior;
 use crate::space::{ContainerCheck, Grid, SearchSpaces, Setting};
 
 /// How to search.
@@ -138,7 +139,10 @@ impl Recommender {
         }
 
         let limits = self.spaces.limits_for(run.job.cluster.as_deref());
-        let advice = heuristic::advise_run(run, limits);
+        let prior = MemoryPrior {
+            tail: self.spaces.policy.memory_need_tail,
+        };
+        let advice = heuristic::advise_run(run, limits, prior);
         let Some(model) = &self.model else {
             return Ok(finish(
                 heuristic_answer(answer, run, advice, "no promoted model yet"),
@@ -315,7 +319,7 @@ impl Recommender {
             && run.category.is_memory_config()
             && let Some(config) = &answer.config
         {
-            let (config, notes) = heuristic::with_companions(run, config, limits);
+            let (config, notes) = heuristic::with_companions(run, config, limits, prior);
             if !notes.is_empty() && !run.repeats(&config) {
                 answer.changes = changes(&run.config, &config);
                 answer.config = Some(config);
@@ -380,12 +384,33 @@ fn estimate(objective: &Objective, prediction: &medic_model::Prediction) -> Esti
     }
 }
 
+/// The answer `advice` gives, with the prior's numbers where it has them (they replace the model's): P(fail) of the
+/// step, and its cost from the failed attempt's and the price of the new configuration (the same runtime assumed).
 fn heuristic_answer(
     mut answer: Recommendation,
     run: &FailedRun,
     advice: Advice,
     why: &str,
 ) -> Recommendation {
+    if let (Some(_), Some(p_fail), Some(failed)) =
+        (advice.config.as_ref(), advice.p_fail, run.cost_dollars)
+        && failed > 0.0
+    {
+        let cost = failed * advice.cost_ratio.unwrap_or(1.0);
+        answer.predicted = Some(Predicted {
+            // The configuration that failed fails again (the prior knows nothing else of it).
+            original: Estimate {
+                p_fail: 1.0,
+                cost: failed,
+                objective: 1.0 + answer.lambda,
+            },
+            recommended: Some(Estimate {
+                p_fail,
+                cost,
+                objective: p_fail + answer.lambda * cost / failed,
+            }),
+        });
+    }
     answer.optimizer = "heuristic".to_owned();
     answer.heuristic = Some(advice.name.to_owned());
     answer.retry = advice.config.is_some();

@@ -54,6 +54,15 @@ pub struct Policy {
     /// have worked costs a person; the heuristics answer instead, as a bump of the memory that ran out.
     #[serde(default)]
     pub model_may_refuse_memory_retries: bool,
+    /// `α` of the heuristics' prior on a memory need over the setting that failed, `P(need > k × setting) = k^-α`
+    /// ([`crate::prior`]): the steps they take and the P(fail) they report. Fitted on real failures by
+    /// `medic bench prior`.
+    #[serde(default = "default_memory_need_tail")]
+    pub memory_need_tail: f64,
+}
+
+fn default_memory_need_tail() -> f64 {
+    crate::prior::DEFAULT_TAIL
 }
 
 impl Policy {
@@ -231,6 +240,12 @@ impl SearchSpaces {
             if !(0.0..=1.0).contains(&p) {
                 problems.push(format!("{name} is {p}, expected a probability (0 to 1)"));
             }
+        }
+        if !(policy.memory_need_tail.is_finite() && policy.memory_need_tail > 0.0) {
+            problems.push(format!(
+                "policy.memory_need_tail is {}, expected a number > 0",
+                policy.memory_need_tail
+            ));
         }
         if !(policy.max_cost_ratio.is_finite() && policy.max_cost_ratio > 0.0) {
             problems.push(format!(

@@ -21,10 +21,12 @@ readings = pd.DataFrame({
     "pressure": rng.normal(1013, 10, rows),
     "voltage": rng.normal(3.3, 0.1, rows),
 })
-codes = np.array([format(i * 2654435761 % 2**64, "016x") * (status_chars // 16 + 1) for i in range(997)])
+codes = np.array([(format(i * 2654435761 % 2**64, "016x") * (status_chars // 16 + 1))[:status_chars]
+                  for i in range(997)], dtype=object)
 readings["status"] = codes[rng.integers(0, 997, rows)]
-readings["status"] = readings["status"].str.slice(0, status_chars)
 spark = SparkSession.builder.appName("pandas-upload").getOrCreate()
+# No silent fallback to the (much slower) pickled path if the Arrow upload fails.
+spark.conf.set("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
 frame = spark.createDataFrame(readings)
 print(frame.groupBy("sensor").agg({"temperature": "avg", "voltage": "min"}).orderBy("sensor").limit(3).collect())
 spark.stop()

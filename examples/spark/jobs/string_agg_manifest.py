@@ -13,7 +13,7 @@ rows, buckets = int(sys.argv[1]), int(sys.argv[2])
 spark = SparkSession.builder.appName("string-agg-manifest").getOrCreate()
 spark.range(0, rows, 1, 4).selectExpr(
     f"concat('bucket-', id % {buckets}) as bucket",
-    "concat('s3://data-lake/raw/events/date=2026-12-0', id % 7, '/part-', lpad(cast(id as string), 9, '0'),"
+    "concat('s3://data-lake/raw/events/date=2026-12-0', id % 7 + 1, '/part-', lpad(cast(id as string), 9, '0'),"
     " '-', substr(sha2(cast(id as string), 256), 1, 16), '.parquet') as path",
 ).createOrReplaceTempView("objects")
 print(spark.sql(

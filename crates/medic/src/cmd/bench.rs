@@ -23,6 +23,17 @@ pub enum Command {
     /// Run real PySpark jobs from their verified failing configurations through medic, and score what it fixed
     /// (examples/spark/bench: tuning.yaml, the jobs medic may be tuned on, and held_out.yaml, the ones it may not).
     Spark(SparkArgs),
+    /// Fit the heuristics' prior (`memory_need_tail` of the search spaces' policy) on the verified needs of the
+    /// memory jobs of benchmark files: where each need lies over its failing value, from the job's ladder.
+    Prior(PriorArgs),
+}
+
+/// Arguments of `medic bench prior`.
+#[derive(clap::Args, Debug)]
+pub struct PriorArgs {
+    /// Benchmark files (YAML).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
 }
 
 /// Arguments of `medic bench spark`.
@@ -58,7 +69,29 @@ struct Output<'a> {
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
-    let Command::Spark(args) = command;
+    match command {
+        Command::Spark(args) => spark(args),
+        Command::Prior(args) => prior(args),
+    }
+}
+
+fn prior(args: PriorArgs) -> anyhow::Result<ExitCode> {
+    let files = args
+        .files
+        .iter()
+        .map(|path| BenchFile::load(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let jobs = medic_bench::select(&files, &[])?;
+    let needs: Vec<(f64, f64)> = jobs.iter().filter_map(|job| job.need).collect();
+    let fit = medic_recommend::prior::MemoryPrior::fit(&needs);
+    let mut out = std::io::stdout().lock();
+    super::print_text(&mut out, |text| {
+        medic_print::prior_fit(text, &jobs, fit.as_ref())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn spark(args: SparkArgs) -> anyhow::Result<ExitCode> {
     let files = args
         .files
         .iter()
