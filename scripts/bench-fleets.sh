@@ -6,6 +6,8 @@
 #   scripts/bench-fleets.sh                       # every fleet file, the five policies without right-sizing
 #   scripts/bench-fleets.sh crates/medic-sim/fleets/tight.yaml
 #   MEDIC_POLICIES=blind_retry,rules_only,vpa_bump,double_memory,medic,medic_prevention scripts/bench-fleets.sh
+#   scripts/bench-fleets.sh crates/medic-sim/fleets/stress/*.yaml   # the stress fleets (fleets/stress/)
+#   MEDIC_SEED=99 scripts/bench-fleets.sh          # every fleet with another seed: other jobs, inputs and bad luck
 #
 # With medic_prevention among the policies, a second table compares it with medic (remediation alone) over the last
 # half of the compared days: first attempts failing for memory, recurring memory failures, executor heap requested
@@ -29,7 +31,8 @@ trap 'rm -rf "$out"' EXIT
 
 for fleet in "${fleets[@]}"; do
   name=$(basename "$fleet" .yaml)
-  "$bin" simulate --fleet "$fleet" --json --policies "$policies" --out "$out/$name" >"$out/$name.json"
+  "$bin" simulate --fleet "$fleet" --json --policies "$policies" ${MEDIC_SEED:+--seed "$MEDIC_SEED"} \
+    --out "$out/$name" >"$out/$name.json"
 done
 
 python3 - "$out" "${fleets[@]}" <<'EOF'

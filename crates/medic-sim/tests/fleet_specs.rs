@@ -1,5 +1,6 @@
 //! Fleet specs from data files: each `tests/data/fleets/NAME.yaml` must be refused with exactly the problems in
-//! `NAME.expected` (one per line, in order); the built-in fleet and every file in `fleets/` must load.
+//! `NAME.expected` (one per line, in order); the built-in fleet and every file in `fleets/` and `fleets/stress/`
+//! must load.
 
 use std::path::Path;
 
@@ -16,7 +17,10 @@ fn the_built_in_fleet_loads() {
 fn every_fleet_file_loads() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fleets");
     let mut names = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("the fleets folder") {
+    let files = std::fs::read_dir(&dir)
+        .expect("the fleets folder")
+        .chain(std::fs::read_dir(dir.join("stress")).expect("the stress fleets"));
+    for entry in files {
         let path = entry.expect("an entry").path();
         if path.extension().is_none_or(|e| e != "yaml") {
             continue;
@@ -32,7 +36,7 @@ fn every_fleet_file_loads() {
                 .into_owned(),
         );
     }
-    for expected in ["default.yaml", "lean.yaml", "noisy.yaml"] {
+    for expected in ["default.yaml", "lean.yaml", "noisy.yaml", "under.yaml"] {
         assert!(
             names.iter().any(|n| n == expected),
             "{expected} in {names:?}"
