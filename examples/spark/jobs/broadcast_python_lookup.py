@@ -2,8 +2,10 @@
 
 The catalogue is a Python dict of PRODUCTS products (a 96-character description each), built in the driver and
 broadcast; every Python worker that runs the lookup (an RDD mapPartitions) unpickles the whole dict into its own
-memory before handling its first click.
-Usage: broadcast_python_lookup.py ROWS PRODUCTS
+memory before handling its first click. `spark.executor.pyspark.memory` limits each Python worker's address space
+(RLIMIT_AS, applied in local mode too). At ROWS=400000 and PRODUCTS=1000000 a 256m limit fails while the worker
+unpickles the broadcast (`MemoryError` in `pickle.load` of pyspark's broadcast.py, a `PythonException`, exit code 1);
+512m succeeds. The JVM heap plays no part. Usage: broadcast_python_lookup.py ROWS PRODUCTS
 """
 import sys
 

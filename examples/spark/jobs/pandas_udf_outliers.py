@@ -2,7 +2,8 @@
 
 The UDF filters the outliers out of the batch before normalising, so it returns fewer values than it was given (a
 bug: a scalar pandas UDF must return exactly one value per input row). Spark rejects the first batch that contains
-an outlier, in the Python worker; no memory setting or retry changes that.
+an outlier, in the Python worker (`PySparkRuntimeError: [RESULT_ROWS_MISMATCH] The number of output rows (9999) must
+match the number of input rows (10000).`, a `PythonException`, exit code 1); no memory setting or retry changes that.
 Usage: pandas_udf_outliers.py ROWS
 """
 import sys

@@ -1,9 +1,11 @@
 """Estimates near-duplicate documents by counting the distinct character shingles of each document in a Python UDF.
 
-The UDF (a plain Python UDF) builds the list of every K-character shingle of the document and then the set of
-them; a document of LENGTH characters gives LENGTH - K + 1 small Python strings held at once in the Python worker.
-There are DOCS documents of LENGTH characters each, generated from a fixed seed.
-Usage: udf_shingles.py DOCS LENGTH
+The UDF (a plain Python UDF, Arrow-optimized by Spark 4.3's default) builds the list of every K-character shingle of
+the document and then the set of them; a document of LENGTH characters gives LENGTH - K + 1 small Python strings
+held at once in the Python worker. There are DOCS documents of LENGTH characters each, generated from a fixed seed.
+`spark.executor.pyspark.memory` limits each Python worker's address space (RLIMIT_AS, applied in local mode too). At
+DOCS=4 and LENGTH=2000000 256m and 512m fail while the list is built (`MemoryError`, a `PythonException`, exit code
+1); 1g succeeds. Usage: udf_shingles.py DOCS LENGTH
 """
 import sys
 
