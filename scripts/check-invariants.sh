@@ -37,6 +37,7 @@ medic-rightsize  | medic-core medic-store                                 | sqlx
 medic-training   | medic-core medic-model medic-store                     | sqlx tokio candle-core plotters
 medic-service    | medic-core medic-api medic-model medic-recommend medic-rules medic-store | sqlx tokio candle-core egobox-ego regex anyhow clap flate2 walkdir
 medic-client     | medic-core medic-api medic-rules medic-scheduler       | ureq http regex flate2 walkdir
+medic-collect    | medic-core                                             | ureq http
 medic-compare    | medic-core medic-api medic-client medic-model medic-recommend medic-rightsize medic-rules medic-scheduler medic-service medic-sim medic-store medic-training | sqlx tokio candle-core egobox-ego regex anyhow clap flate2 walkdir ureq http plotters
 medic-print      | medic-core medic-api medic-bench medic-client medic-compare medic-model medic-recommend medic-rightsize medic-rules medic-scheduler medic-service medic-sim medic-store medic-training | sqlx tokio candle-core egobox-ego regex anyhow clap flate2 walkdir ureq http plotters
 medic-server     | medic-core medic-api medic-client medic-model medic-recommend medic-rules medic-scheduler medic-service medic-store | axum hyper tower http tokio sqlx ureq candle-core egobox-ego regex anyhow clap flate2 walkdir prometheus-client utoipa
