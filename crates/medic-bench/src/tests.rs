@@ -141,6 +141,7 @@ fn the_shipped_benchmark_is_valid_and_big_enough() {
     let files = [
         BenchFile::load(&folder.join("tuning.yaml")).expect("tuning set"),
         BenchFile::load(&folder.join("held_out.yaml")).expect("held-out set"),
+        BenchFile::load(&folder.join("unseen.yaml")).expect("unseen set"),
     ];
     let jobs = select(&files, &[]).expect("all");
     let count = |kind: Kind| jobs.iter().filter(|job| job.kind == kind).count();
@@ -155,6 +156,12 @@ fn the_shipped_benchmark_is_valid_and_big_enough() {
         }
         for job in &file.jobs {
             assert!(job.application.is_file(), "{}", job.application.display());
+            // Every memory job's ladder brackets its need: what the prior is fitted on.
+            if job.kind == Kind::Memory
+                && job.knob.as_deref() != Some("spark.sql.autoBroadcastJoinThreshold")
+            {
+                assert!(job.need.is_some(), "{}: no need interval", job.name);
+            }
         }
     }
     // One workflow holds them all: names are unique across the sets.

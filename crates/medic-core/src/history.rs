@@ -111,6 +111,10 @@ pub struct RunMetrics {
     /// CPU time tasks used, in milliseconds.
     #[serde(default)]
     pub executor_cpu_time_ms: u64,
+    /// How many tasks the largest failed stage had: a job aborted for its results' size names only the tasks that
+    /// had finished, and the rest would have sent theirs too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_stage_tasks: Option<u64>,
 }
 
 /// One attempt of a job as the attempts history keeps it: every attempt, first attempts and successes included,

@@ -319,6 +319,9 @@ pub struct Candidate {
     pub step: Option<f64>,
 }
 
+/// The heuristic for an unclassified failure whose event log shows a heap full: that heap's step.
+pub const FULL_HEAP_JUMP: &str = "full_heap_jump";
+
 /// Of an event log's peaks, the share of its heap a JVM must have used to count as the one that ran out.
 const FULL_HEAP_SHARE: f64 = 0.9;
 
@@ -521,17 +524,36 @@ pub fn candidates(run: &FailedRun, prior: MemoryPrior) -> Vec<Candidate> {
             // 160 tasks), so the results are at least that and often several times more. The cap itself costs
             // nothing, the heap that holds the results does: the cap is multiplied by the step the heap's price
             // allows (`jump_factor`), and holds at least the named size with half again.
+            // When the event log says how many tasks the stage had, the results of all of them are the named
+            // size scaled by that over the tasks it counted.
+            let finished = evidence
+                .get("tasks")
+                .and_then(|n| n.trim().parse::<u64>().ok());
+            let stage_tasks = run.metrics.as_ref().and_then(|m| m.failed_stage_tasks);
+            let scale = match (finished, stage_tasks) {
+                (Some(finished), Some(all)) if finished > 0 && all > finished => {
+                    all as f64 / finished as f64
+                }
+                _ => 1.0,
+            };
             let needed = evidence
                 .get("size")
                 .and_then(|size| parse_logged_size(size).ok())
                 .map_or(0, |bytes| {
-                    (bytes.div_ceil(1 << 20) * 3 / 2).div_ceil(32) * 32
+                    ((bytes.div_ceil(1 << 20) as f64 * scale * 1.5).ceil() as u64).div_ceil(32) * 32
                 });
             let (factor, _) = jump_factor(original, spark::DRIVER_MEMORY, heap, prior);
             let jumped = factor * cap;
             let new_cap = jumped.max(needed);
             let new_heap = vpa_bump_mib(heap.max(new_cap + 1024));
-            let sized = if needed > jumped {
+            let sized = if needed > jumped && scale > 1.0 {
+                format!(
+                    " (the {} tasks that finished sent {}: all {} of the stage's, plus half again)",
+                    finished.unwrap_or(0),
+                    evidence["size"],
+                    stage_tasks.unwrap_or(0)
+                )
+            } else if needed > jumped {
                 format!(
                     " (the results were at least {}, plus half again)",
                     evidence["size"]
@@ -555,6 +577,37 @@ pub fn candidates(run: &FailedRun, prior: MemoryPrior) -> Vec<Candidate> {
             )]
         }
         Category::DriverOom => vec![heap_jump(Jvm::Driver, "heap_jump", "driver heap", 0)],
+        Category::Unclassified => match heap_full(run) {
+            // No rule knows the error, but the event log shows a heap full when it came: its one retry gets
+            // more of that heap (measured: a driver short of heap while reading task results fails with
+            // `IllegalStateException: unread block data`, which no rule names).
+            Some((jvm, peak)) => vec![heap_jump(
+                jvm,
+                FULL_HEAP_JUMP,
+                &format!(
+                    "no rule for this error, but the event log shows the {} at its heap ({} MiB of {} MiB): {} heap",
+                    if jvm == Jvm::Driver {
+                        "driver"
+                    } else {
+                        "executors"
+                    },
+                    peak >> 20,
+                    heap_mib(original, jvm),
+                    if jvm == Jvm::Driver {
+                        "driver"
+                    } else {
+                        "executor"
+                    },
+                ),
+                0,
+            )],
+            None => vec![candidate(
+                "retry_unchanged",
+                &|_| {},
+                "no rule for this error: one retry with the configuration unchanged".to_owned(),
+                None,
+            )],
+        },
         _ => vec![candidate(
             "retry_unchanged",
             &|_| {},
@@ -562,6 +615,22 @@ pub fn candidates(run: &FailedRun, prior: MemoryPrior) -> Vec<Candidate> {
             None,
         )],
     }
+}
+
+/// The JVM whose heap `run`'s event log shows full (its peak at [`FULL_HEAP_SHARE`] of it or more) and that
+/// peak: the executors' on a cluster, else the driver's (in local mode the executors run in it).
+fn heap_full(run: &FailedRun) -> Option<(Jvm, u64)> {
+    let metrics = run.metrics.as_ref()?;
+    let full = |peak: Option<u64>, jvm: Jvm| {
+        peak.filter(|&peak| {
+            peak as f64 >= FULL_HEAP_SHARE * spark::heap_bytes(&run.config, jvm) as f64
+        })
+        .map(|peak| (jvm, peak))
+    };
+    let executors = (!spark::is_local_mode(&run.config))
+        .then(|| full(metrics.peak_executor_heap_bytes, Jvm::Executor))
+        .flatten();
+    executors.or_else(|| full(metrics.peak_driver_heap_bytes, Jvm::Driver))
 }
 
 /// Whether `run`'s event log says its driver, not its executors, ran out of heap: the driver's peak at its heap,

@@ -143,6 +143,12 @@ impl Recommender {
             tail: self.spaces.policy.memory_need_tail,
         };
         let advice = heuristic::advise_run(run, limits, prior);
+        // An error no rule knows, with a heap full when it came: the evidence is the heap's, not the model's
+        // "retry as it was".
+        if advice.name == heuristic::FULL_HEAP_JUMP {
+            let why = "an unclassified failure whose event log shows a full heap";
+            return Ok(finish(heuristic_answer(answer, run, advice, why), start));
+        }
         let Some(model) = &self.model else {
             return Ok(finish(
                 heuristic_answer(answer, run, advice, "no promoted model yet"),

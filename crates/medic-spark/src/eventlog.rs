@@ -107,6 +107,9 @@ pub struct EventLogSummary {
     pub executor_run_time_ms: u64,
     /// CPU time tasks used, in milliseconds.
     pub executor_cpu_time_ms: u64,
+    /// The tasks of the largest stage that failed (a result-size abort counts only the tasks that had finished).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_stage_tasks: Option<u64>,
     /// Bytes tasks read from their input.
     pub input_bytes: u64,
     /// The operators of the physical plans (`SortMergeJoin`, `BroadcastExchange`, ...), sorted.
@@ -146,6 +149,7 @@ impl EventLogSummary {
             gc_time_ms: self.gc_time_ms,
             executor_run_time_ms: self.executor_run_time_ms,
             executor_cpu_time_ms: self.executor_cpu_time_ms,
+            failed_stage_tasks: self.failed_stage_tasks,
         }
     }
 
@@ -345,6 +349,14 @@ impl Reader {
             "SparkListenerSQLExecutionStart" => {
                 if let Some(plan) = &event.spark_plan_info {
                     collect_operators(plan, &mut summary.plan_operators, 0);
+                }
+            }
+            "SparkListenerStageCompleted" => {
+                if let Some(stage) = event.stage_info
+                    && stage.failure_reason.is_some_and(|r| !r.trim().is_empty())
+                {
+                    summary.failed_stage_tasks =
+                        summary.failed_stage_tasks.max(stage.number_of_tasks);
                 }
             }
             "SparkListenerSQLExecutionEnd" => {

@@ -49,6 +49,18 @@ pub(crate) struct Event {
     /// `SparkListenerSQLExecutionStart`: the physical plan as a tree of nodes.
     #[serde(rename = "sparkPlanInfo")]
     pub spark_plan_info: Option<PlanNode>,
+    /// `SparkListenerStageCompleted`: the stage, its tasks and why it failed.
+    #[serde(rename = "Stage Info")]
+    pub stage_info: Option<StageInfo>,
+}
+
+/// A stage as `SparkListenerStageCompleted` reports it.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct StageInfo {
+    #[serde(rename = "Number of Tasks")]
+    pub number_of_tasks: Option<u64>,
+    #[serde(rename = "Failure Reason")]
+    pub failure_reason: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
