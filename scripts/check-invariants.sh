@@ -30,7 +30,7 @@ medic-store      | medic-core                                             | sqlx
 medic-model      | medic-core                                             | candle-core
 medic-recommend  | medic-core medic-model                                 | candle-core egobox-ego regex anyhow clap flate2
 medic-scheduler  | medic-core                                             |
-medic-spark      | medic-core medic-scheduler                             | zstd
+medic-spark      | medic-core medic-scheduler medic-collect               | zstd ureq http
 medic-bench      | medic-core medic-scheduler                             |
 medic-sim        | medic-core medic-rules medic-scheduler                 | regex flate2 walkdir
 medic-rightsize  | medic-core medic-store                                 | sqlx tokio

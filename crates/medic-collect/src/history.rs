@@ -98,8 +98,23 @@ pub struct HistoryFindings {
     pub unreachable: Vec<String>,
 }
 
-/// Reads what the History Server at `base` (`http://host:18080`) knows of application `app_id`.
+/// Reads what the History Server at `base` (`http://host:18080`) knows of application `app_id`: its failures and
+/// its executors.
 pub fn read(base: &str, app_id: &str, transport: &dyn Transport) -> HistoryFindings {
+    read_parts(base, app_id, transport, true)
+}
+
+/// Reads only the executors of application `app_id` (what a successful run needs: their peaks).
+pub fn read_executors(base: &str, app_id: &str, transport: &dyn Transport) -> HistoryFindings {
+    read_parts(base, app_id, transport, false)
+}
+
+fn read_parts(
+    base: &str,
+    app_id: &str,
+    transport: &dyn Transport,
+    failures: bool,
+) -> HistoryFindings {
     let mut findings = HistoryFindings::default();
     let root = format!(
         "{}/api/v1/applications/{app_id}",
@@ -118,11 +133,25 @@ pub fn read(base: &str, app_id: &str, transport: &dyn Transport) -> HistoryFindi
         None => root,
     };
     let mut lines: Vec<String> = Vec::new();
-    if let Some(jobs) = get::<Vec<Job>>(
-        &format!("{app}/jobs?status=failed"),
-        transport,
-        &mut findings,
-    ) {
+    if failures {
+        failed_parts(&app, transport, &mut findings, &mut lines);
+    }
+    executors(&app, transport, &mut findings, &mut lines);
+    findings.text = lines.join("\n");
+    if !findings.text.is_empty() {
+        findings.text.push('\n');
+    }
+    findings
+}
+
+/// The failed jobs, stages and tasks of the application at `app`, as lines.
+fn failed_parts(
+    app: &str,
+    transport: &dyn Transport,
+    findings: &mut HistoryFindings,
+    lines: &mut Vec<String>,
+) {
+    if let Some(jobs) = get::<Vec<Job>>(&format!("{app}/jobs?status=failed"), transport, findings) {
         for job in jobs {
             lines.push(format!(
                 "History Server: job {} failed ({})",
@@ -130,12 +159,8 @@ pub fn read(base: &str, app_id: &str, transport: &dyn Transport) -> HistoryFindi
             ));
         }
     }
-    let stages = get::<Vec<Stage>>(
-        &format!("{app}/stages?status=failed"),
-        transport,
-        &mut findings,
-    )
-    .unwrap_or_default();
+    let stages = get::<Vec<Stage>>(&format!("{app}/stages?status=failed"), transport, findings)
+        .unwrap_or_default();
     for stage in stages.iter().take(MAX_STAGES) {
         if let Some(reason) = &stage.failure_reason {
             lines.push(format!(
@@ -150,7 +175,7 @@ pub fn read(base: &str, app_id: &str, transport: &dyn Transport) -> HistoryFindi
             stage.stage_id, stage.attempt_id
         );
         let mut seen = std::collections::BTreeSet::new();
-        for task in get::<Vec<Task>>(&url, transport, &mut findings).unwrap_or_default() {
+        for task in get::<Vec<Task>>(&url, transport, findings).unwrap_or_default() {
             let Some(message) = &task.error_message else {
                 continue;
             };
@@ -169,57 +194,61 @@ pub fn read(base: &str, app_id: &str, transport: &dyn Transport) -> HistoryFindi
             }
         }
     }
-    if let Some(executors) =
-        get::<Vec<Executor>>(&format!("{app}/allexecutors"), transport, &mut findings)
-    {
-        for executor in executors {
-            let peak = |name: &str| {
-                executor
-                    .peak_memory_metrics
-                    .as_ref()
-                    .and_then(|metrics| metrics.get(name))
-                    .and_then(serde_json::Value::as_u64)
-                    .filter(|&bytes| bytes > 0)
-            };
-            let report = ExecutorReport {
-                id: executor.id.clone(),
-                host: executor.host_port.clone(),
-                cores: executor.total_cores,
-                failed_tasks: executor.failed_tasks,
-                removed_because: executor.remove_reason.clone(),
-                exit_code: executor.remove_reason.as_deref().and_then(exit_code_in),
-                max_storage_memory_bytes: Some(executor.max_memory).filter(|&b| b > 0),
-                peak_jvm_heap_bytes: peak("JVMHeapMemory"),
-                peak_jvm_rss_bytes: peak("ProcessTreeJVMRSSMemory"),
-                peak_python_rss_bytes: peak("ProcessTreePythonRSSMemory"),
-                peak_execution_memory_bytes: peak("OnHeapExecutionMemory"),
-                gc_time_ms: executor.total_gc_time,
-                task_time_ms: executor.total_duration,
-            };
-            if let Some(reason) = &report.removed_because {
-                lines.push(format!(
-                    "History Server: executor {} ({}) removed: {reason}{}",
-                    report.id,
-                    report.host,
-                    report
-                        .peak_jvm_heap_bytes
-                        .map(|bytes| format!(" (peak JVM heap {} MiB)", bytes >> 20))
-                        .unwrap_or_default()
-                ));
-            }
-            if let Some(url) = executor.executor_logs.get("stderr") {
-                findings
-                    .executor_log_urls
-                    .push((executor.id.clone(), url.clone()));
-            }
-            findings.executors.push(report);
+}
+
+/// Every executor of the application at `app` as a report, and each removed one as a line.
+fn executors(
+    app: &str,
+    transport: &dyn Transport,
+    findings: &mut HistoryFindings,
+    lines: &mut Vec<String>,
+) {
+    let Some(executors) = get::<Vec<Executor>>(&format!("{app}/allexecutors"), transport, findings)
+    else {
+        return;
+    };
+    for executor in executors {
+        let peak = |name: &str| {
+            executor
+                .peak_memory_metrics
+                .as_ref()
+                .and_then(|metrics| metrics.get(name))
+                .and_then(serde_json::Value::as_u64)
+                .filter(|&bytes| bytes > 0)
+        };
+        let report = ExecutorReport {
+            id: executor.id.clone(),
+            host: executor.host_port.clone(),
+            cores: executor.total_cores,
+            failed_tasks: executor.failed_tasks,
+            removed_because: executor.remove_reason.clone(),
+            exit_code: executor.remove_reason.as_deref().and_then(exit_code_in),
+            max_storage_memory_bytes: Some(executor.max_memory).filter(|&b| b > 0),
+            peak_jvm_heap_bytes: peak("JVMHeapMemory"),
+            peak_jvm_rss_bytes: peak("ProcessTreeJVMRSSMemory"),
+            peak_python_rss_bytes: peak("ProcessTreePythonRSSMemory"),
+            peak_execution_memory_bytes: peak("OnHeapExecutionMemory"),
+            gc_time_ms: executor.total_gc_time,
+            task_time_ms: executor.total_duration,
+        };
+        if let Some(reason) = &report.removed_because {
+            lines.push(format!(
+                "History Server: executor {} ({}) removed: {reason}{}",
+                report.id,
+                report.host,
+                report
+                    .peak_jvm_heap_bytes
+                    .map(|bytes| format!(" (peak JVM heap {} MiB)", bytes >> 20))
+                    .unwrap_or_default()
+            ));
         }
+        if let Some(url) = executor.executor_logs.get("stderr") {
+            findings
+                .executor_log_urls
+                .push((executor.id.clone(), url.clone()));
+        }
+        findings.executors.push(report);
     }
-    findings.text = lines.join("\n");
-    if !findings.text.is_empty() {
-        findings.text.push('\n');
-    }
-    findings
 }
 
 /// The JSON at `url` as `T`; what could not be had is noted in `findings.unreachable`.

@@ -131,6 +131,11 @@ pub struct ClusterSources {
     /// The standalone workers' work directories (`spark.worker.dir`), where medic runs beside the workers.
     #[serde(default)]
     pub worker_dirs: Vec<PathBuf>,
+    /// The cluster's shared event-log folder (its `spark.eventLog.dir`, where the History Server reads), when
+    /// medic can read it: applications log there instead of the attempt's folder, so that the History Server
+    /// knows them, and medic reads each attempt's log from it.
+    #[serde(default)]
+    pub event_log_dir: Option<PathBuf>,
     /// Read an executor's log over HTTP, from the log URL the History Server lists, when no worker directory
     /// has it (default yes).
     #[serde(default = "yes")]
@@ -149,6 +154,22 @@ pub struct ClusterSources {
     pub max_log_bytes: Option<u64>,
 }
 
+/// Why a clusters file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ClustersFileError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a clusters file, or some of its values are wrong: every problem, one per line.
+    #[error("{0}")]
+    Invalid(String),
+}
+
 /// A clusters file: the sources of each cluster, by the name jobs give as their `cluster` (`default` for the
 /// others).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -160,9 +181,9 @@ pub struct ClustersFile {
 
 impl ClustersFile {
     /// Reads a clusters file; `origin` names it in errors. Every problem is reported.
-    pub fn from_yaml(text: &str, origin: &str) -> Result<ClustersFile, String> {
-        let file: ClustersFile =
-            serde_saphyr::from_str(text).map_err(|error| format!("{origin}: {error}"))?;
+    pub fn from_yaml(text: &str, origin: &str) -> Result<ClustersFile, ClustersFileError> {
+        let file: ClustersFile = serde_saphyr::from_str(text)
+            .map_err(|error| ClustersFileError::Invalid(format!("{origin}: {error}")))?;
         let mut problems = Vec::new();
         for (name, sources) in &file.clusters {
             if sources.credential_env.is_some() && sources.credential_file.is_some() {
@@ -186,8 +207,30 @@ impl ClustersFile {
         if problems.is_empty() {
             Ok(file)
         } else {
-            Err(problems.join("\n"))
+            Err(ClustersFileError::Invalid(problems.join("\n")))
         }
+    }
+
+    /// Reads the clusters file at `path`; its relative folders (`worker_dirs`, `event_log_dir`,
+    /// `credential_file`) are relative to the file's own folder.
+    pub fn load(path: &std::path::Path) -> Result<ClustersFile, ClustersFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ClustersFileError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut file = ClustersFile::from_yaml(&text, &path.display().to_string())?;
+        let folder = path.parent().unwrap_or(std::path::Path::new("."));
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = folder.join(&*p);
+            }
+        };
+        for sources in file.clusters.values_mut() {
+            sources.worker_dirs.iter_mut().for_each(resolve);
+            sources.event_log_dir.iter_mut().for_each(resolve);
+            sources.credential_file.iter_mut().for_each(resolve);
+        }
+        Ok(file)
     }
 
     /// The sources of `cluster` (its own entry, else `default`), if any.
@@ -271,6 +314,22 @@ pub fn collect(app_id: &str, sources: &ClusterSources, transport: &dyn Transport
     collection
 }
 
+/// Only the executors the History Server reports for `app_id` (for a successful run: their peaks), and what could
+/// not be reached.
+pub fn executors(
+    app_id: &str,
+    sources: &ClusterSources,
+    transport: &dyn Transport,
+) -> (Vec<ExecutorReport>, Vec<String>) {
+    match &sources.history_server {
+        Some(base) => {
+            let findings = history::read_executors(base, app_id, transport);
+            (findings.executors, findings.unreachable)
+        }
+        None => (Vec::new(), Vec::new()),
+    }
+}
+
 fn executor_piece(id: &str, text: String) -> Piece {
     Piece {
         source: LogSource::Executor,
@@ -310,7 +369,8 @@ mod tests {
             "clusters:\n  a:\n    history_server: localhost:18080\n    credential_env: T\n    credential_file: /t\n  b:\n    timeout_seconds: 0\n",
             "clusters.yaml",
         )
-        .expect_err("invalid");
+        .expect_err("invalid")
+        .to_string();
         assert_eq!(problems.lines().count(), 3, "{problems}");
         let file = ClustersFile::from_yaml(
             "clusters:\n  default:\n    history_server: http://127.0.0.1:18080\n",

@@ -115,6 +115,36 @@ pub struct RunMetrics {
     /// had finished, and the rest would have sent theirs too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_stage_tasks: Option<u64>,
+    /// Each executor as the cluster reported it (its History Server), where medic could ask: its peaks, and why it
+    /// was removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub executors: Vec<ExecutorPeaks>,
+}
+
+/// One executor's peaks in a run, and why it was removed, as its cluster reported them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutorPeaks {
+    /// The executor's id (`driver` for the driver).
+    pub id: String,
+    /// Its peak JVM heap in use, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_jvm_heap_bytes: Option<u64>,
+    /// Its JVM's peak resident set, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_jvm_rss_bytes: Option<u64>,
+    /// Its Python workers' peak resident set, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_python_rss_bytes: Option<u64>,
+    /// Time its tasks spent in garbage collection, in milliseconds.
+    #[serde(default)]
+    pub gc_time_ms: u64,
+    /// Why it was removed, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_because: Option<String>,
+    /// The exit code in that reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
 }
 
 /// One attempt of a job as the attempts history keeps it: every attempt, first attempts and successes included,

@@ -150,6 +150,7 @@ impl EventLogSummary {
             executor_run_time_ms: self.executor_run_time_ms,
             executor_cpu_time_ms: self.executor_cpu_time_ms,
             failed_stage_tasks: self.failed_stage_tasks,
+            executors: Vec::new(),
         }
     }
 

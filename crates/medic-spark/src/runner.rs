@@ -4,8 +4,9 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use medic_core::history::Prices;
-use medic_core::spark::Resources;
+use medic_collect::{ClusterSources, ClustersFile, Collection, ExecutorReport};
+use medic_core::history::{ExecutorPeaks, Prices};
+use medic_core::spark::{self, Resources};
 use medic_core::{LogSource, SparkConf};
 use medic_scheduler::{
     AttemptOutcome, AttemptRequest, JobRunner, LogFile, ProcessRunner, RunnerError, SparkApp,
@@ -20,6 +21,9 @@ pub const EVENT_LOG_DIR: &str = "eventlog";
 pub const EVENT_LOG_FINDINGS_FILE: &str = "eventlog.log";
 /// The event log's summary as JSON, for people and tools.
 pub const EVENT_LOG_SUMMARY_FILE: &str = "eventlog-summary.json";
+/// What the collector gathered from the cluster for a failed attempt (sources, bytes read and kept, what it could
+/// not reach, every executor), as JSON.
+pub const COLLECTION_FILE: &str = "collection.json";
 
 /// Settings that `spark-submit` takes as flags rather than `--conf`. In client mode the driver's JVM starts
 /// before Spark reads its configuration, so its heap, options and paths must come on the command line.
@@ -59,16 +63,34 @@ const EVENT_LOG_DEFAULTS: [(&str, &str); 4] = [
 ///   `local[*]`, the cores the event log reports);
 /// * its problems (unreadable lines, a log cut short) are noted at the end of stderr, like the scheduler's own
 ///   notes.
+///
+/// On a cluster (a master other than local mode) whose [`ClusterSources`] the runner knows (`with_clusters`, by the
+/// job's `cluster`, else `default`), the application logs its events to the cluster's shared folder, where its
+/// History Server reads them, and the runner reads the attempt's log from the path the driver names; after a failed
+/// attempt, [`medic_collect::collect`] gathers the executors' logs and the History Server's findings, which go to
+/// the remediator as logs of their own sources (`executor`, `eventlog`), and every executor's peaks go to the
+/// attempt's metrics (after a successful one, the peaks alone).
 #[derive(Clone, Debug)]
 pub struct SparkRunner {
     install: SparkInstall,
     prices: Prices,
+    clusters: ClustersFile,
 }
 
 impl SparkRunner {
     /// A runner submitting with `install`, pricing attempts with `prices`.
     pub fn new(install: SparkInstall, prices: Prices) -> Self {
-        SparkRunner { install, prices }
+        SparkRunner {
+            install,
+            prices,
+            clusters: ClustersFile::default(),
+        }
+    }
+
+    /// The runner with the sources of each cluster its jobs run on.
+    pub fn with_clusters(mut self, clusters: ClustersFile) -> Self {
+        self.clusters = clusters;
+        self
     }
 
     /// The installation it submits with.
@@ -82,14 +104,29 @@ impl JobRunner for SparkRunner {
         let Some(app) = &request.job.spark else {
             return ProcessRunner.run(request);
         };
-        let event_dir = absolute(&request.dir.join(EVENT_LOG_DIR));
+        let sources = (!spark::is_local_mode(request.config))
+            .then(|| {
+                self.clusters
+                    .sources_for(request.job.identity.cluster.as_deref())
+            })
+            .flatten();
+        let event_dir = match sources.and_then(|s| s.event_log_dir.as_deref()) {
+            Some(shared) => absolute(shared),
+            None => absolute(&request.dir.join(EVENT_LOG_DIR)),
+        };
         std::fs::create_dir_all(&event_dir).map_err(|source| RunnerError::Io {
             path: event_dir.clone(),
             source,
         })?;
         let argv = submit_command(&self.install.spark_submit, app, request.config, &event_dir);
         let mut outcome = ProcessRunner.run_command(request, &argv, &self.install.env)?;
-        let summary = match eventlog::read(&event_dir) {
+        // In a shared folder, the attempt's own log is the one its driver says it writes.
+        let log = if sources.is_some_and(|s| s.event_log_dir.is_some()) {
+            logged_event_file(&outcome.stderr).unwrap_or(event_dir)
+        } else {
+            event_dir
+        };
+        let summary = match eventlog::read(&log) {
             Ok(summary) => summary,
             Err(e) => {
                 note(&outcome.stderr, &format!("no event log read: {e}"));
@@ -97,6 +134,19 @@ impl JobRunner for SparkRunner {
             }
         };
         self.fill(request, &summary, &mut outcome);
+        if let Some(sources) = sources {
+            let app_id = summary
+                .app_id
+                .clone()
+                .or_else(|| app_id_in(&outcome.stderr));
+            match app_id {
+                Some(app_id) => collect_into(request, sources, &app_id, &mut outcome),
+                None => note(
+                    &outcome.stderr,
+                    "no application id in the event log or the driver's output: nothing collected from the cluster",
+                ),
+            }
+        }
         Ok(outcome)
     }
 }
@@ -153,6 +203,157 @@ impl SparkRunner {
         outcome.input_bytes = Some(summary.input_bytes).filter(|&b| b > 0);
         outcome.plan_operators = summary.plan_operators.iter().cloned().collect();
     }
+}
+
+/// What the cluster keeps of the attempt's application `app_id`: after a failure, every source `sources` name
+/// (the executors' logs and the History Server's findings become the attempt's logs, and `collection.json` says
+/// what was read, kept and not reached); after a success, the executors' peaks alone. Every executor's peaks go to
+/// the attempt's metrics. Nothing here fails the attempt: what could not be had is a note.
+fn collect_into(
+    request: &AttemptRequest<'_>,
+    sources: &ClusterSources,
+    app_id: &str,
+    outcome: &mut AttemptOutcome,
+) {
+    let transport = match sources.transport() {
+        Ok(transport) => transport,
+        Err(problem) => {
+            note(
+                &outcome.stderr,
+                &format!("nothing collected from the cluster: {problem}"),
+            );
+            return;
+        }
+    };
+    let failed = outcome.exit_code != Some(0) || outcome.timed_out;
+    let executors = if failed {
+        let collection = medic_collect::collect(app_id, sources, &transport);
+        for piece in &collection.pieces {
+            let path = request.dir.join(&piece.name);
+            match std::fs::write(&path, &piece.text) {
+                Ok(()) => outcome.logs.push(LogFile {
+                    source: piece.source,
+                    path,
+                }),
+                Err(e) => tracing::warn!("cannot write {}: {e}", path.display()),
+            }
+        }
+        write_collection(request.dir, &collection);
+        for problem in &collection.unreachable {
+            note(&outcome.stderr, &format!("not collected: {problem}"));
+        }
+        collection.executors
+    } else {
+        let (executors, unreachable) = medic_collect::executors(app_id, sources, &transport);
+        for problem in &unreachable {
+            note(&outcome.stderr, &format!("not collected: {problem}"));
+        }
+        executors
+    };
+    if !executors.is_empty() {
+        let metrics = outcome.metrics.get_or_insert_with(Default::default);
+        metrics.executors = executors.iter().map(peaks).collect();
+        // The executors' highest heap, where the event log did not sample one.
+        let highest = executors
+            .iter()
+            .filter(|e| e.id != "driver")
+            .filter_map(|e| e.peak_jvm_heap_bytes)
+            .max();
+        metrics.peak_executor_heap_bytes = metrics.peak_executor_heap_bytes.or(highest);
+    }
+}
+
+fn peaks(report: &ExecutorReport) -> ExecutorPeaks {
+    ExecutorPeaks {
+        id: report.id.clone(),
+        peak_jvm_heap_bytes: report.peak_jvm_heap_bytes,
+        peak_jvm_rss_bytes: report.peak_jvm_rss_bytes,
+        peak_python_rss_bytes: report.peak_python_rss_bytes,
+        gc_time_ms: report.gc_time_ms,
+        removed_because: report.removed_because.clone(),
+        exit_code: report.exit_code,
+    }
+}
+
+fn write_collection(dir: &Path, collection: &Collection) {
+    #[derive(serde::Serialize)]
+    struct Summary<'a> {
+        app_id: &'a str,
+        sources: Vec<(&'a str, medic_core::LogSource, usize)>,
+        executors: &'a [ExecutorReport],
+        unreachable: &'a [String],
+        bytes_read: u64,
+        bytes_kept: u64,
+        elapsed_ms: f64,
+    }
+    let summary = Summary {
+        app_id: &collection.app_id,
+        sources: collection
+            .pieces
+            .iter()
+            .map(|p| (p.name.as_str(), p.source, p.text.len()))
+            .collect(),
+        executors: &collection.executors,
+        unreachable: &collection.unreachable,
+        bytes_read: collection.bytes_read,
+        bytes_kept: collection.bytes_kept,
+        elapsed_ms: collection.elapsed_ms,
+    };
+    if let Ok(json) = serde_json::to_string_pretty(&summary) {
+        let path = dir.join(COLLECTION_FILE);
+        if let Err(e) = std::fs::write(&path, json) {
+            tracing::warn!("cannot write {}: {e}", path.display());
+        }
+    }
+}
+
+/// The event log the driver said it writes (`Logging events to file:/…/eventlog_v2_<app>/events_1_<app>.zstd`, or
+/// a single file): the rolling folder, or the file.
+fn logged_event_file(stderr: &Path) -> Option<PathBuf> {
+    let line = lines_containing(stderr, "Logging events to ")?;
+    let url = line
+        .split("Logging events to ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?;
+    let path = Path::new(
+        url.strip_prefix("file://")
+            .or_else(|| url.strip_prefix("file:"))
+            .unwrap_or(url),
+    );
+    let rolling = path.parent().filter(|folder| {
+        folder
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with("eventlog_v2_"))
+    });
+    Some(rolling.unwrap_or(path).to_path_buf())
+}
+
+/// The application id the driver's output names (`Connected to Spark cluster with app ID app-…`, `Submitted
+/// application application_…`), when the event log did not say.
+fn app_id_in(stderr: &Path) -> Option<String> {
+    for marker in ["with app ID ", "Submitted application "] {
+        if let Some(line) = lines_containing(stderr, marker)
+            && let Some(id) = line
+                .split(marker)
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+        {
+            return Some(id.to_owned());
+        }
+    }
+    None
+}
+
+/// The first line of the file at `path` that contains `marker`, read line by line (never the whole file).
+fn lines_containing(path: &Path, marker: &str) -> Option<String> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).ok()?;
+    std::io::BufReader::new(file)
+        .split(b'\n')
+        .map_while(Result::ok)
+        .map(|line| String::from_utf8_lossy(&line).into_owned())
+        .find(|line| line.contains(marker))
 }
 
 /// The `spark-submit` command line for `app` with `conf`, its event log in `event_dir`.
@@ -262,6 +463,42 @@ mod tests {
                 "700000",
             ]
         );
+    }
+
+    #[test]
+    fn a_cluster_driver_names_its_application_and_its_event_log() {
+        // The driver's stderr from a real standalone run (medic-collect's fixture).
+        let stderr = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../medic-collect/tests/data/standalone-executor-heap/driver-stderr.log");
+        assert_eq!(
+            app_id_in(&stderr).as_deref(),
+            Some("app-20261206184128-0000")
+        );
+        assert_eq!(
+            logged_event_file(&stderr),
+            Some(PathBuf::from(
+                "/work/main/.cache/spark/cluster/events/eventlog_v2_app-20261206184128-0000"
+            ))
+        );
+        let dir = tempfile::tempdir().expect("temp");
+        let yarn = dir.path().join("stderr");
+        std::fs::write(
+            &yarn,
+            "INFO YarnClientImpl: Submitted application application_1700000000000_0042\n\
+             INFO SingleEventLogFileWriter: Logging events to hdfs:/history/application_1700000000000_0042.inprogress\n",
+        )
+        .expect("write");
+        assert_eq!(
+            app_id_in(&yarn).as_deref(),
+            Some("application_1700000000000_0042")
+        );
+        assert_eq!(
+            logged_event_file(&yarn),
+            Some(PathBuf::from(
+                "hdfs:/history/application_1700000000000_0042.inprogress"
+            ))
+        );
+        assert_eq!(app_id_in(&dir.path().join("missing")), None);
     }
 
     #[test]

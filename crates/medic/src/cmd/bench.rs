@@ -99,7 +99,7 @@ fn spark(args: SparkArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()?;
     let jobs = medic_bench::select(&files, &args.jobs)?;
     let workflow = medic_bench::workflow(&jobs)?;
-    let runner = super::run::runner_for(&workflow)?;
+    let runner = super::run::runner_for(&workflow, None)?;
     // Kept until the run ends, then deleted with the database in it.
     let mut fresh = None;
     let db = match &args.db {

@@ -43,6 +43,12 @@ pub struct Args {
     /// Search spaces file for the recommender (with the database; a server uses its own).
     #[arg(long, value_name = "FILE", conflicts_with = "server")]
     spaces: Option<PathBuf>,
+    /// Where each cluster keeps what medic collects after a failure (YAML: per cluster name, or `default`, the
+    /// History Server's URL, the workers' folders, the shared event-log folder, a credential's file or variable;
+    /// see examples/spark/cluster/clusters.yaml). Jobs on a cluster not listed, and local-mode jobs, are read
+    /// from their own output and event log only.
+    #[arg(long, value_name = "FILE", env = "MEDIC_CLUSTERS")]
+    clusters: Option<PathBuf>,
     #[command(flatten)]
     rules: RulesArgs,
     #[command(flatten)]
@@ -51,7 +57,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let workflow = Workflow::load(&args.workflow)?;
-    let runner = runner_for(&workflow)?;
+    let runner = runner_for(&workflow, args.clusters.as_deref())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let run_dir = workflow.run_folder(&args.runs, clock.now());
     std::fs::create_dir_all(&run_dir)
@@ -120,7 +126,10 @@ pub fn execute(
 
 /// The runner for `workflow`: Spark applications are submitted by a [`SparkRunner`] (which runs the other jobs'
 /// commands as they are); a workflow of commands only needs a [`ProcessRunner`].
-pub fn runner_for(workflow: &Workflow) -> anyhow::Result<Box<dyn JobRunner>> {
+pub fn runner_for(
+    workflow: &Workflow,
+    clusters: Option<&std::path::Path>,
+) -> anyhow::Result<Box<dyn JobRunner>> {
     let Some(install) = SparkInstall::for_workflow(workflow)? else {
         return Ok(Box::new(ProcessRunner));
     };
@@ -129,5 +138,11 @@ pub fn runner_for(workflow: &Workflow) -> anyhow::Result<Box<dyn JobRunner>> {
         install.spark_submit.display(),
         install.found_by
     );
-    Ok(Box::new(SparkRunner::new(install, Prices::default())))
+    let clusters = match clusters {
+        Some(path) => medic_collect::ClustersFile::load(path)?,
+        None => medic_collect::ClustersFile::default(),
+    };
+    Ok(Box::new(
+        SparkRunner::new(install, Prices::default()).with_clusters(clusters),
+    ))
 }
