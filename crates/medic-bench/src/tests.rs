@@ -142,6 +142,7 @@ fn the_shipped_benchmark_is_valid_and_big_enough() {
         BenchFile::load(&folder.join("tuning.yaml")).expect("tuning set"),
         BenchFile::load(&folder.join("held_out.yaml")).expect("held-out set"),
         BenchFile::load(&folder.join("unseen.yaml")).expect("unseen set"),
+        BenchFile::load(&folder.join("fresh.yaml")).expect("fresh set"),
     ];
     let jobs = select(&files, &[]).expect("all");
     let count = |kind: Kind| jobs.iter().filter(|job| job.kind == kind).count();

@@ -102,6 +102,7 @@ impl<M: Medic> Remediator for MedicRemediator<M> {
             reason: answer.reason,
             category: Some(answer.classification.category),
             rule: answer.classification.rule,
+            evidence: answer.classification.evidence,
             // Only what a stored patch will change: in shadow mode, or when no patch was stored, nothing changes.
             config_changes: if answer.patch_id.is_some() {
                 changes.clone()

@@ -80,6 +80,8 @@ pub struct Decision {
     pub category: Option<Category>,
     /// The rule that classified it.
     pub rule: Option<String>,
+    /// The line the rule matched, and which log (which source) it came from.
+    pub evidence: Option<medic_core::Evidence>,
     /// The patch stored for the next attempt, if one was.
     pub patch_id: Option<String>,
     /// What that patch changes: key to new value, `None` for a key it removes. For the report only: the changed

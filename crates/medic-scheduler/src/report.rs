@@ -142,6 +142,9 @@ pub struct AttemptReport {
     /// The rule that classified the failure.
     #[serde(rename = "rule")]
     pub failure_rule: Option<String>,
+    /// The line that rule matched, and the log (its source) it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<medic_core::Evidence>,
     /// What the scheduler did next.
     pub decision: AttemptDecision,
     /// Why, in a sentence.

@@ -275,6 +275,7 @@ impl Remediator for Baseline {
             reason,
             category: Some(classification.category),
             rule: classification.rule,
+            evidence: classification.evidence,
             patch_id: None,
             recommended_changes: changes.clone(),
             config_changes: changes,

@@ -80,6 +80,7 @@ impl Remediator for FakeMedic {
                 reason: "executor out of heap: more executor memory".to_owned(),
                 category: Some(Category::ExecutorOom),
                 rule: Some("executor-heap-oom".to_owned()),
+                evidence: None,
                 patch_id: Some(id),
                 config_changes: BTreeMap::from([(
                     "spark.executor.memory".to_owned(),

@@ -19,6 +19,7 @@ pub fn medic(args: &[&str]) -> Output {
         .env_remove("MEDIC_DB")
         .env_remove("MEDIC_SERVER")
         .env_remove("MEDIC_TOKEN")
+        .env_remove("MEDIC_CLUSTERS")
         .output()
         .expect("medic runs")
 }
