@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use medic_store::testing::{TestBackend, TestDatabase};
 use serde_json::Value;
 
-use cli::medic;
+use cli::{attempts, job, medic};
 
 /// The memory failures of the example workflow: job, the category and the rules its first failure may match, its
 /// exit code, and the setting medic's fix must change. `collect()` runs the driver out of heap in the Py4J call's
@@ -92,17 +92,6 @@ fn run_examples(db: &str, runs: &Path, extra: &[&str]) -> Value {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&output.stdout)))
-}
-
-fn job<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["jobs"]
-        .as_array()
-        .and_then(|jobs| jobs.iter().find(|j| j["name"] == name))
-        .unwrap_or_else(|| panic!("no job {name} in {report}"))
-}
-
-fn attempts(job: &Value) -> &Vec<Value> {
-    job["attempts"].as_array().expect("attempts")
 }
 
 /// The attempts history, as `medic history attempts --json` prints it.

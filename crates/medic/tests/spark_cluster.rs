@@ -16,7 +16,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use cli::{medic, repo};
+use cli::{attempts, job, medic, repo};
 
 /// The executors' settings: what a fix of an executor-side failure may change.
 const EXECUTOR_SETTINGS: [&str; 4] = [
@@ -82,17 +82,6 @@ fn runs_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("medic-spark-cluster");
     let _ = std::fs::remove_dir_all(&dir);
     dir
-}
-
-fn job<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["jobs"]
-        .as_array()
-        .and_then(|jobs| jobs.iter().find(|j| j["name"] == name))
-        .unwrap_or_else(|| panic!("no job {name} in {report}"))
-}
-
-fn attempts(job: &Value) -> &Vec<Value> {
-    job["attempts"].as_array().expect("attempts")
 }
 
 fn has_log(attempt: &Value, source: &str, file: &str) -> bool {

@@ -43,3 +43,18 @@ pub fn medic_ok(args: &[&str]) -> String {
 pub fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
+
+/// The job called `name` in a `medic run --json` report.
+#[allow(dead_code)] // only the run tests read reports
+pub fn job<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["jobs"]
+        .as_array()
+        .and_then(|jobs| jobs.iter().find(|j| j["name"] == name))
+        .unwrap_or_else(|| panic!("no job {name} in {report}"))
+}
+
+/// A reported job's attempts.
+#[allow(dead_code)] // only the run tests read reports
+pub fn attempts(job: &Value) -> &Vec<Value> {
+    job["attempts"].as_array().expect("attempts")
+}
