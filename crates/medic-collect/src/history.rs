@@ -5,6 +5,8 @@
 use serde::Deserialize;
 
 use crate::transport::{FetchError, Transport};
+use medic_core::history::ExecutorPeaks;
+
 use crate::{ExecutorReport, exit_code_in};
 
 /// Largest answer read from one endpoint.
@@ -217,26 +219,29 @@ fn executors(
                 .filter(|&bytes| bytes > 0)
         };
         let report = ExecutorReport {
-            id: executor.id.clone(),
+            peaks: ExecutorPeaks {
+                id: executor.id.clone(),
+                peak_jvm_heap_bytes: peak("JVMHeapMemory"),
+                peak_jvm_rss_bytes: peak("ProcessTreeJVMRSSMemory"),
+                peak_python_rss_bytes: peak("ProcessTreePythonRSSMemory"),
+                gc_time_ms: executor.total_gc_time,
+                removed_because: executor.remove_reason.clone(),
+                exit_code: executor.remove_reason.as_deref().and_then(exit_code_in),
+            },
             host: executor.host_port.clone(),
             cores: executor.total_cores,
             failed_tasks: executor.failed_tasks,
-            removed_because: executor.remove_reason.clone(),
-            exit_code: executor.remove_reason.as_deref().and_then(exit_code_in),
             max_storage_memory_bytes: Some(executor.max_memory).filter(|&b| b > 0),
-            peak_jvm_heap_bytes: peak("JVMHeapMemory"),
-            peak_jvm_rss_bytes: peak("ProcessTreeJVMRSSMemory"),
-            peak_python_rss_bytes: peak("ProcessTreePythonRSSMemory"),
             peak_execution_memory_bytes: peak("OnHeapExecutionMemory"),
-            gc_time_ms: executor.total_gc_time,
             task_time_ms: executor.total_duration,
         };
-        if let Some(reason) = &report.removed_because {
+        if let Some(reason) = &report.peaks.removed_because {
             lines.push(format!(
                 "History Server: executor {} ({}) removed: {reason}{}",
-                report.id,
+                report.peaks.id,
                 report.host,
                 report
+                    .peaks
                     .peak_jvm_heap_bytes
                     .map(|bytes| format!(" (peak JVM heap {} MiB)", bytes >> 20))
                     .unwrap_or_default()

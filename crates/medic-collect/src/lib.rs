@@ -26,46 +26,31 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use medic_core::LogSource;
+use medic_core::history::ExecutorPeaks;
 use serde::{Deserialize, Serialize};
 
 use crate::excerpt::ExcerptLimits;
 use crate::transport::{Credential, Http, Transport};
 
-/// One executor as the cluster saw it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One executor as the cluster saw it: what the attempts history keeps of it (`peaks`: its id, peaks, GC time and
+/// why it was removed), and the rest of what the History Server says.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ExecutorReport {
-    /// Its id (`driver` for the driver).
-    pub id: String,
+    /// What the history keeps.
+    #[serde(flatten)]
+    pub peaks: ExecutorPeaks,
     /// Its host and port.
     pub host: String,
     /// Its cores.
     pub cores: u64,
     /// Its tasks that failed.
     pub failed_tasks: u64,
-    /// Why it was removed, when it was (`Command exited with code 52`, a container killed for memory, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub removed_because: Option<String>,
-    /// The exit code in that reason.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i32>,
     /// The storage memory it had (Spark's `maxMemory`), in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_storage_memory_bytes: Option<u64>,
-    /// Its peak JVM heap in use, in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peak_jvm_heap_bytes: Option<u64>,
-    /// Its JVM's peak resident set, in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peak_jvm_rss_bytes: Option<u64>,
-    /// Its Python workers' peak resident set, in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peak_python_rss_bytes: Option<u64>,
     /// Its peak on-heap execution memory, in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub peak_execution_memory_bytes: Option<u64>,
-    /// Time its tasks spent in garbage collection, in milliseconds.
-    pub gc_time_ms: u64,
     /// Time its tasks ran, in milliseconds.
     pub task_time_ms: u64,
 }

@@ -97,6 +97,7 @@ fn a_standalone_application_s_executors_and_history_are_collected_and_tagged() {
     let lost: Vec<(&str, Option<i32>)> = collection
         .executors
         .iter()
+        .map(|e| &e.peaks)
         .filter(|e| e.removed_because.is_some())
         .map(|e| (e.id.as_str(), e.exit_code))
         .collect();
@@ -114,12 +115,13 @@ fn a_standalone_application_s_executors_and_history_are_collected_and_tagged() {
         collection
             .executors
             .iter()
+            .map(|e| &e.peaks)
             .filter(|e| e.exit_code == Some(52))
             .all(|e| e.peak_jvm_heap_bytes.is_some_and(|bytes| bytes > 300 << 20)),
         "{:?}",
         collection.executors
     );
-    assert!(collection.executors.iter().any(|e| e.id == "driver"));
+    assert!(collection.executors.iter().any(|e| e.peaks.id == "driver"));
     // Bounded: the logs' ordinary lines are not kept.
     assert!(
         collection.bytes_kept * 2 < collection.bytes_read,

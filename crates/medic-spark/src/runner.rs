@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use medic_collect::{ClusterSources, ClustersFile, Collection, ExecutorReport};
-use medic_core::history::{ExecutorPeaks, Prices};
+use medic_core::history::Prices;
 use medic_core::spark::{self, Resources};
 use medic_core::{LogSource, SparkConf};
 use medic_scheduler::{
@@ -120,11 +120,15 @@ impl JobRunner for SparkRunner {
         })?;
         let argv = submit_command(&self.install.spark_submit, app, request.config, &event_dir);
         let mut outcome = ProcessRunner.run_command(request, &argv, &self.install.env)?;
-        // In a shared folder, the attempt's own log is the one its driver says it writes.
-        let log = if sources.is_some_and(|s| s.event_log_dir.is_some()) {
-            logged_event_file(&outcome.stderr).unwrap_or(event_dir)
+        let driver = if sources.is_some() {
+            driver_says(&outcome.stderr)
         } else {
-            event_dir
+            DriverSays::default()
+        };
+        // In a shared folder, the attempt's own log is the one its driver says it writes.
+        let log = match driver.event_log {
+            Some(path) if sources.is_some_and(|s| s.event_log_dir.is_some()) => path,
+            _ => event_dir,
         };
         let summary = match eventlog::read(&log) {
             Ok(summary) => summary,
@@ -135,11 +139,7 @@ impl JobRunner for SparkRunner {
         };
         self.fill(request, &summary, &mut outcome);
         if let Some(sources) = sources {
-            let app_id = summary
-                .app_id
-                .clone()
-                .or_else(|| app_id_in(&outcome.stderr));
-            match app_id {
+            match summary.app_id.clone().or(driver.app_id) {
                 Some(app_id) => collect_into(request, sources, &app_id, &mut outcome),
                 None => note(
                     &outcome.stderr,
@@ -252,26 +252,15 @@ fn collect_into(
     };
     if !executors.is_empty() {
         let metrics = outcome.metrics.get_or_insert_with(Default::default);
-        metrics.executors = executors.iter().map(peaks).collect();
+        metrics.executors = executors.into_iter().map(|e| e.peaks).collect();
         // The executors' highest heap, where the event log did not sample one.
-        let highest = executors
+        let highest = metrics
+            .executors
             .iter()
             .filter(|e| e.id != "driver")
             .filter_map(|e| e.peak_jvm_heap_bytes)
             .max();
         metrics.peak_executor_heap_bytes = metrics.peak_executor_heap_bytes.or(highest);
-    }
-}
-
-fn peaks(report: &ExecutorReport) -> ExecutorPeaks {
-    ExecutorPeaks {
-        id: report.id.clone(),
-        peak_jvm_heap_bytes: report.peak_jvm_heap_bytes,
-        peak_jvm_rss_bytes: report.peak_jvm_rss_bytes,
-        peak_python_rss_bytes: report.peak_python_rss_bytes,
-        gc_time_ms: report.gc_time_ms,
-        removed_because: report.removed_because.clone(),
-        exit_code: report.exit_code,
     }
 }
 
@@ -307,15 +296,49 @@ fn write_collection(dir: &Path, collection: &Collection) {
     }
 }
 
-/// The event log the driver said it writes (`Logging events to file:/…/eventlog_v2_<app>/events_1_<app>.zstd`, or
-/// a single file): the rolling folder, or the file.
-fn logged_event_file(stderr: &Path) -> Option<PathBuf> {
-    let line = lines_containing(stderr, "Logging events to ")?;
-    let url = line
-        .split("Logging events to ")
-        .nth(1)?
-        .split_whitespace()
-        .next()?;
+/// What the driver's output says of its application.
+#[derive(Debug, Default, PartialEq)]
+struct DriverSays {
+    /// Its id: `Connected to Spark cluster with app ID app-…` (standalone), else `Submitted application
+    /// application_…` (YARN).
+    app_id: Option<String>,
+    /// The event log it writes (`Logging events to file:/…/eventlog_v2_<app>/events_1_<app>.zstd`, or a single
+    /// file): the rolling folder, or the file.
+    event_log: Option<PathBuf>,
+}
+
+/// Reads `stderr` once, line by line (never the whole file), until it knows what [`DriverSays`] holds.
+fn driver_says(stderr: &Path) -> DriverSays {
+    use std::io::BufRead;
+    let word_after = |line: &str, marker: &str| {
+        let rest = &line[line.find(marker)? + marker.len()..];
+        rest.split_whitespace().next().map(str::to_owned)
+    };
+    let mut says = DriverSays::default();
+    let mut submitted = None;
+    let Ok(file) = std::fs::File::open(stderr) else {
+        return says;
+    };
+    for line in std::io::BufReader::new(file)
+        .split(b'\n')
+        .map_while(Result::ok)
+    {
+        let line = String::from_utf8_lossy(&line);
+        says.app_id = says.app_id.or_else(|| word_after(&line, "with app ID "));
+        submitted = submitted.or_else(|| word_after(&line, "Submitted application "));
+        says.event_log = says
+            .event_log
+            .or_else(|| word_after(&line, "Logging events to ").map(|url| event_log_path(&url)));
+        if says.app_id.is_some() && says.event_log.is_some() {
+            break;
+        }
+    }
+    says.app_id = says.app_id.or(submitted);
+    says
+}
+
+/// The event log at `url`: its rolling folder (`eventlog_v2_*`) when it is a file in one.
+fn event_log_path(url: &str) -> PathBuf {
     let path = Path::new(
         url.strip_prefix("file://")
             .or_else(|| url.strip_prefix("file:"))
@@ -326,34 +349,7 @@ fn logged_event_file(stderr: &Path) -> Option<PathBuf> {
             .file_name()
             .is_some_and(|name| name.to_string_lossy().starts_with("eventlog_v2_"))
     });
-    Some(rolling.unwrap_or(path).to_path_buf())
-}
-
-/// The application id the driver's output names (`Connected to Spark cluster with app ID app-…`, `Submitted
-/// application application_…`), when the event log did not say.
-fn app_id_in(stderr: &Path) -> Option<String> {
-    for marker in ["with app ID ", "Submitted application "] {
-        if let Some(line) = lines_containing(stderr, marker)
-            && let Some(id) = line
-                .split(marker)
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-        {
-            return Some(id.to_owned());
-        }
-    }
-    None
-}
-
-/// The first line of the file at `path` that contains `marker`, read line by line (never the whole file).
-fn lines_containing(path: &Path, marker: &str) -> Option<String> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path).ok()?;
-    std::io::BufReader::new(file)
-        .split(b'\n')
-        .map_while(Result::ok)
-        .map(|line| String::from_utf8_lossy(&line).into_owned())
-        .find(|line| line.contains(marker))
+    rolling.unwrap_or(path).to_path_buf()
 }
 
 /// The `spark-submit` command line for `app` with `conf`, its event log in `event_dir`.
@@ -471,14 +467,13 @@ mod tests {
         let stderr = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../medic-collect/tests/data/standalone-executor-heap/driver-stderr.log");
         assert_eq!(
-            app_id_in(&stderr).as_deref(),
-            Some("app-20261206184128-0000")
-        );
-        assert_eq!(
-            logged_event_file(&stderr),
-            Some(PathBuf::from(
-                "/work/main/.cache/spark/cluster/events/eventlog_v2_app-20261206184128-0000"
-            ))
+            driver_says(&stderr),
+            DriverSays {
+                app_id: Some("app-20261206184128-0000".to_owned()),
+                event_log: Some(PathBuf::from(
+                    "/work/main/.cache/spark/cluster/events/eventlog_v2_app-20261206184128-0000"
+                )),
+            }
         );
         let dir = tempfile::tempdir().expect("temp");
         let yarn = dir.path().join("stderr");
@@ -489,16 +484,18 @@ mod tests {
         )
         .expect("write");
         assert_eq!(
-            app_id_in(&yarn).as_deref(),
-            Some("application_1700000000000_0042")
+            driver_says(&yarn),
+            DriverSays {
+                app_id: Some("application_1700000000000_0042".to_owned()),
+                event_log: Some(PathBuf::from(
+                    "hdfs:/history/application_1700000000000_0042.inprogress"
+                )),
+            }
         );
         assert_eq!(
-            logged_event_file(&yarn),
-            Some(PathBuf::from(
-                "hdfs:/history/application_1700000000000_0042.inprogress"
-            ))
+            driver_says(&dir.path().join("missing")),
+            DriverSays::default()
         );
-        assert_eq!(app_id_in(&dir.path().join("missing")), None);
     }
 
     #[test]

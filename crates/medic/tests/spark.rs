@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use medic_store::testing::{TestBackend, TestDatabase};
 use serde_json::Value;
 
-use cli::{attempts, job, medic};
+use cli::{attempts, attempts_history as history, job, medic};
 
 /// The memory failures of the example workflow: job, the category and the rules its first failure may match, its
 /// exit code, and the setting medic's fix must change. `collect()` runs the driver out of heap in the Py4J call's
@@ -92,20 +92,6 @@ fn run_examples(db: &str, runs: &Path, extra: &[&str]) -> Value {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&output.stdout)))
-}
-
-/// The attempts history, as `medic history attempts --json` prints it.
-fn history(db: &str) -> Vec<Value> {
-    let output = medic(&["history", "attempts", "--db", db, "--json"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a JSON line"))
-        .collect()
 }
 
 /// Every attempt is in the history, with a positive cost and the peak JVM heap Spark measured.

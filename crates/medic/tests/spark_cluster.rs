@@ -16,7 +16,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use cli::{attempts, job, medic, repo};
+use cli::{attempts, attempts_history, job, medic, repo};
 
 /// The executors' settings: what a fix of an executor-side failure may change.
 const EXECUTOR_SETTINGS: [&str; 4] = [
@@ -176,11 +176,7 @@ fn executor_side_memory_failures_are_fixed_with_executor_settings_from_the_clust
     assert_eq!(bug["attempts"][0]["decision"], "do_not_retry");
 
     // Every attempt is in the history with each executor's peaks, as the History Server reported them.
-    let listed = medic(&["history", "attempts", "--db", &db, "--json"]);
-    let history: Vec<Value> = String::from_utf8_lossy(&listed.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a JSON line"))
-        .collect();
+    let history = attempts_history(&db);
     let made: usize = report["jobs"]
         .as_array()
         .expect("jobs")

@@ -58,3 +58,18 @@ pub fn job<'a>(report: &'a Value, name: &str) -> &'a Value {
 pub fn attempts(job: &Value) -> &Vec<Value> {
     job["attempts"].as_array().expect("attempts")
 }
+
+/// The attempts history of the store at `db`, as `medic history attempts --json` prints it.
+#[allow(dead_code)] // only the run tests read the history
+pub fn attempts_history(db: &str) -> Vec<Value> {
+    let output = medic(&["history", "attempts", "--db", db, "--json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
+}
