@@ -76,75 +76,114 @@ pub fn reports_error(line: &str) -> bool {
 
 /// The excerpt of the log `reader` yields.
 pub fn excerpt(reader: impl BufRead, limits: ExcerptLimits) -> Excerpt {
-    let mut out = Excerpt::default();
-    let mut sections = String::new();
-    let mut tail: VecDeque<(u64, String)> = VecDeque::with_capacity(limits.tail_lines + 1);
-    // Lines still to keep after the last error line, and the number of the last line kept in a section.
-    let mut following = 0usize;
-    let mut last_kept: Option<u64> = None;
-    let mut dropping_section = false;
+    let mut builder = ExcerptBuilder::new(limits);
     let mut lines = LineReader::new(reader, limits.max_line_bytes);
     while let Some((line, cut, bytes)) = lines.next_line() {
+        builder.push(line, cut, bytes);
+    }
+    builder.finish()
+}
+
+/// An excerpt built a line at a time: for a stream that holds several logs one after another (a `yarn logs`
+/// answer holds every container's), one builder per log.
+#[derive(Debug)]
+pub struct ExcerptBuilder {
+    limits: ExcerptLimits,
+    out: Excerpt,
+    sections: String,
+    tail: VecDeque<(u64, String)>,
+    /// Lines still to keep after the last error line.
+    following: usize,
+    /// The number of the last line kept in a section.
+    last_kept: Option<u64>,
+    dropping_section: bool,
+}
+
+impl ExcerptBuilder {
+    /// An empty excerpt.
+    pub fn new(limits: ExcerptLimits) -> Self {
+        ExcerptBuilder {
+            limits,
+            out: Excerpt::default(),
+            sections: String::new(),
+            tail: VecDeque::with_capacity(limits.tail_lines + 1),
+            following: 0,
+            last_kept: None,
+            dropping_section: false,
+        }
+    }
+
+    /// Takes the log's next `line` (without its end; `cut` when it was longer than the limit), which took `bytes`
+    /// of the input.
+    pub fn push(&mut self, line: String, cut: bool, bytes: u64) {
+        let limits = self.limits;
+        let out = &mut self.out;
         out.bytes_read += bytes;
         out.lines_read += 1;
         out.lines_cut += u64::from(cut);
         let number = out.lines_read;
-        if reports_error(&line) && following == 0 {
+        if reports_error(&line) && self.following == 0 {
             out.sections += 1;
-            dropping_section = sections.len() + line.len() > limits.max_section_bytes;
-            out.sections_dropped += u64::from(dropping_section);
-            following = limits.section_lines + 1;
+            self.dropping_section = self.sections.len() + line.len() > limits.max_section_bytes;
+            out.sections_dropped += u64::from(self.dropping_section);
+            self.following = limits.section_lines + 1;
         }
-        if following > 0 {
-            following -= 1;
+        if self.following > 0 {
+            self.following -= 1;
             // The budget holds inside a section too: one that never ends (every line an error) stops being kept.
-            if !dropping_section && sections.len() + line.len() > limits.max_section_bytes {
-                dropping_section = true;
+            if !self.dropping_section && self.sections.len() + line.len() > limits.max_section_bytes
+            {
+                self.dropping_section = true;
                 out.sections_dropped += 1;
             }
-            if !dropping_section {
-                if last_kept.is_some_and(|last| last + 1 < number) {
-                    sections.push_str("…\n");
+            if !self.dropping_section {
+                if self.last_kept.is_some_and(|last| last + 1 < number) {
+                    self.sections.push_str("…\n");
                 }
-                sections.push_str(&line);
-                sections.push('\n');
-                last_kept = Some(number);
+                self.sections.push_str(&line);
+                self.sections.push('\n');
+                self.last_kept = Some(number);
             }
             // A new error inside a section extends it.
             if reports_error(&line) && !line.trim_start().starts_with("at ") {
-                following = following.max(limits.section_lines);
+                self.following = self.following.max(limits.section_lines);
             }
         }
-        tail.push_back((number, line));
-        if tail.len() > limits.tail_lines {
-            tail.pop_front();
+        self.tail.push_back((number, line));
+        if self.tail.len() > limits.tail_lines {
+            self.tail.pop_front();
         }
     }
-    out.text = sections;
-    let mut previous = last_kept;
-    for (number, line) in tail {
-        if previous.is_some_and(|p| number <= p) {
-            continue;
+
+    /// The excerpt of the lines taken.
+    pub fn finish(self) -> Excerpt {
+        let mut out = self.out;
+        out.text = self.sections;
+        let mut previous = self.last_kept;
+        for (number, line) in self.tail {
+            if previous.is_some_and(|p| number <= p) {
+                continue;
+            }
+            if previous.is_none_or(|p| p + 1 < number) && !out.text.is_empty() {
+                out.text.push_str("…\n");
+            }
+            out.text.push_str(&line);
+            out.text.push('\n');
+            previous = Some(number);
         }
-        if previous.is_none_or(|p| p + 1 < number) && !out.text.is_empty() {
-            out.text.push_str("…\n");
-        }
-        out.text.push_str(&line);
-        out.text.push('\n');
-        previous = Some(number);
+        out
     }
-    out
 }
 
 /// Reads lines of at most `max` bytes (the rest of a longer line is skipped, not held), lossily as UTF-8.
-struct LineReader<R> {
+pub(crate) struct LineReader<R> {
     reader: R,
     max: usize,
     buffer: Vec<u8>,
 }
 
 impl<R: BufRead> LineReader<R> {
-    fn new(reader: R, max: usize) -> Self {
+    pub(crate) fn new(reader: R, max: usize) -> Self {
         LineReader {
             reader,
             max,
@@ -153,7 +192,7 @@ impl<R: BufRead> LineReader<R> {
     }
 
     /// The next line (without its end), whether it was cut, and the bytes it took in the input.
-    fn next_line(&mut self) -> Option<(String, bool, u64)> {
+    pub(crate) fn next_line(&mut self) -> Option<(String, bool, u64)> {
         self.buffer.clear();
         let mut bytes = 0u64;
         let mut cut = false;

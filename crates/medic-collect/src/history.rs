@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use crate::transport::{FetchError, Transport};
+use crate::transport::{Transport, get_json};
 use medic_core::history::ExecutorPeaks;
 
 use crate::{ExecutorReport, exit_code_in};
@@ -262,22 +262,15 @@ fn get<T: serde::de::DeserializeOwned>(
     transport: &dyn Transport,
     findings: &mut HistoryFindings,
 ) -> Option<T> {
-    match transport.get(url, MAX_ANSWER_BYTES) {
-        Ok(body) => {
-            findings.bytes_read += body.len() as u64;
-            serde_json::from_slice(&body)
-                .map_err(|error| {
-                    findings.unreachable.push(format!(
-                        "{url}: the answer is not what the History Server sends: {error}"
-                    ))
-                })
-                .ok()
-        }
-        Err(error @ (FetchError::Unreachable { .. } | FetchError::Status { .. })) => {
-            findings.unreachable.push(error.to_string());
-            None
-        }
-    }
+    get_json(
+        transport,
+        url,
+        MAX_ANSWER_BYTES,
+        "the History Server",
+        &mut findings.bytes_read,
+    )
+    .map_err(|problem| findings.unreachable.push(problem))
+    .ok()
 }
 
 /// The first `n` lines of `text`, as they were (the classifier's rules match a message's lines from their start).

@@ -8,7 +8,9 @@
 //!   kept as an [`excerpt`]: the error sections and the tail, read as a stream, never whole;
 //! * the History Server's REST API ([`history`]): failed jobs and stages with their reasons, the failed tasks'
 //!   distinct errors, every executor with why it was removed (its exit code) and its peak memory;
-//! * (the cluster manager's diagnostics: YARN's and Kubernetes' collectors build on the same [`transport`].)
+//! * the cluster manager's diagnostics: YARN's ([`yarn`]: the ResourceManager's application report and the
+//!   aggregated container logs) and Kubernetes' ([`kubernetes`]: how each pod of the application ended, its warning
+//!   events, the driver's and failed executors' pod logs).
 //!
 //! [`collect`] puts them together for one application. Where each source is and how to reach it is the
 //! cluster's [`ClusterSources`] (YAML: `medic run --clusters FILE`); every request goes through a
@@ -18,8 +20,10 @@
 
 pub mod excerpt;
 pub mod history;
+pub mod kubernetes;
 pub mod standalone;
 pub mod transport;
+pub mod yarn;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,7 +34,9 @@ use medic_core::history::ExecutorPeaks;
 use serde::{Deserialize, Serialize};
 
 use crate::excerpt::ExcerptLimits;
+use crate::kubernetes::KubernetesSources;
 use crate::transport::{Credential, Http, Transport};
+use crate::yarn::YarnSources;
 
 /// One executor as the cluster saw it: what the attempts history keeps of it (`peaks`: its id, peaks, GC time and
 /// why it was removed), and the rest of what the History Server says.
@@ -137,6 +143,12 @@ pub struct ClusterSources {
     /// Most bytes read of one executor's log over HTTP (default 64 MiB; the tail is read too).
     #[serde(default)]
     pub max_log_bytes: Option<u64>,
+    /// A YARN cluster's ResourceManager and aggregated logs.
+    #[serde(default)]
+    pub yarn: Option<YarnSources>,
+    /// A Kubernetes cluster's API server.
+    #[serde(default)]
+    pub kubernetes: Option<KubernetesSources>,
 }
 
 /// Why a clusters file cannot be used.
@@ -176,11 +188,43 @@ impl ClustersFile {
                     "{origin}: clusters.{name}: credential_env and credential_file both set: choose one"
                 ));
             }
-            if let Some(url) = &sources.history_server
-                && !(url.starts_with("http://") || url.starts_with("https://"))
+            let urls = [
+                ("history_server", sources.history_server.as_ref()),
+                (
+                    "yarn.resource_manager",
+                    sources
+                        .yarn
+                        .as_ref()
+                        .and_then(|y| y.resource_manager.as_ref()),
+                ),
+                (
+                    "kubernetes.api_server",
+                    sources.kubernetes.as_ref().map(|k| &k.api_server),
+                ),
+            ];
+            for (field, url) in urls {
+                if let Some(url) = url
+                    && !(url.starts_with("http://") || url.starts_with("https://"))
+                {
+                    problems.push(format!(
+                        "{origin}: clusters.{name}.{field} is `{url}`, not an http(s) URL"
+                    ));
+                }
+            }
+            if let Some(kubernetes) = &sources.kubernetes
+                && (kubernetes.namespace.is_empty()
+                    || kubernetes.namespace.contains(['/', '?', '&', '%', ' ']))
             {
                 problems.push(format!(
-                    "{origin}: clusters.{name}.history_server is `{url}`, not an http(s) URL"
+                    "{origin}: clusters.{name}.kubernetes.namespace is `{}`, not a namespace's name",
+                    kubernetes.namespace
+                ));
+            }
+            if let Some(yarn) = &sources.yarn
+                && yarn.logs_timeout_seconds == Some(0)
+            {
+                problems.push(format!(
+                    "{origin}: clusters.{name}.yarn.logs_timeout_seconds must be above 0"
                 ));
             }
             if sources.timeout_seconds == Some(0) || sources.max_log_bytes == Some(0) {
@@ -276,13 +320,13 @@ pub fn collect(app_id: &str, sources: &ClusterSources, transport: &dyn Transport
             }
         }
     }
+    let max_log_bytes = sources.max_log_bytes.unwrap_or(64 << 20);
     if sources.executor_logs_over_http {
-        let max = sources.max_log_bytes.unwrap_or(64 << 20);
         for (id, url) in log_urls {
             if id == "driver" || have_log.contains(&id) {
                 continue;
             }
-            match standalone::over_http(&url, transport, max, limits) {
+            match standalone::over_http(&url, transport, max_log_bytes, limits) {
                 Ok((excerpt, read)) => {
                     collection.bytes_read += read;
                     have_log.insert(id.clone());
@@ -294,9 +338,65 @@ pub fn collect(app_id: &str, sources: &ClusterSources, transport: &dyn Transport
             }
         }
     }
+    if let Some(yarn) = &sources.yarn {
+        if let Some(base) = &yarn.resource_manager {
+            let (report, read, problems) = yarn::read_report(base, app_id, transport);
+            collection.bytes_read += read;
+            collection.unreachable.extend(problems);
+            collection.pieces.extend(report);
+        }
+        if !yarn.logs_command.is_empty() {
+            let timeout = Duration::from_secs(yarn.logs_timeout_seconds.unwrap_or(300));
+            let limits = ExcerptLimits {
+                max_section_bytes: 64 << 10,
+                ..limits
+            };
+            match yarn::logs_from_command(&yarn.logs_command, app_id, timeout, limits) {
+                Ok(logs) => {
+                    collection.bytes_read += logs.bytes_read;
+                    if logs.logs_not_kept > 0 {
+                        collection.unreachable.push(format!(
+                            "{} more container logs in the aggregated logs, not kept",
+                            logs.logs_not_kept
+                        ));
+                    }
+                    collection
+                        .pieces
+                        .extend(logs.logs.into_iter().map(yarn::ContainerLog::into_piece));
+                }
+                Err(problem) => collection
+                    .unreachable
+                    .push(format!("the aggregated logs: {problem}")),
+            }
+        }
+    }
+    if let Some(kubernetes) = &sources.kubernetes {
+        let findings = kubernetes::read(kubernetes, app_id, transport, max_log_bytes, limits);
+        collection.bytes_read += findings.bytes_read;
+        collection.unreachable.extend(findings.unreachable);
+        collection.pieces.extend(findings.pieces);
+        merge_executors(&mut collection.executors, findings.executors);
+    }
     collection.bytes_kept = collection.pieces.iter().map(|p| p.text.len() as u64).sum();
     collection.elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
     collection
+}
+
+/// Adds what the cluster manager says of each executor (how its container ended) to what the History Server said.
+fn merge_executors(executors: &mut Vec<ExecutorReport>, from_manager: Vec<ExecutorReport>) {
+    for report in from_manager {
+        match executors.iter_mut().find(|e| e.peaks.id == report.peaks.id) {
+            Some(known) => {
+                if known.peaks.exit_code.is_none() {
+                    known.peaks.exit_code = report.peaks.exit_code;
+                }
+                if known.peaks.removed_because.is_none() {
+                    known.peaks.removed_because = report.peaks.removed_because;
+                }
+            }
+            None => executors.push(report),
+        }
+    }
 }
 
 /// Only the executors the History Server reports for `app_id` (for a successful run: their peaks), and what could
@@ -351,12 +451,16 @@ mod tests {
     #[test]
     fn a_clusters_file_reports_every_problem() {
         let problems = ClustersFile::from_yaml(
-            "clusters:\n  a:\n    history_server: localhost:18080\n    credential_env: T\n    credential_file: /t\n  b:\n    timeout_seconds: 0\n",
+            "clusters:\n  a:\n    history_server: localhost:18080\n    credential_env: T\n    credential_file: /t\n  b:\n    timeout_seconds: 0\n  c:\n    yarn: {resource_manager: rm:8088}\n    kubernetes: {api_server: https://k, namespace: a/b}\n",
             "clusters.yaml",
         )
         .expect_err("invalid")
         .to_string();
-        assert_eq!(problems.lines().count(), 3, "{problems}");
+        assert_eq!(problems.lines().count(), 5, "{problems}");
+        assert!(
+            problems.contains("clusters.c.yarn.resource_manager is `rm:8088`"),
+            "{problems}"
+        );
         let file = ClustersFile::from_yaml(
             "clusters:\n  default:\n    history_server: http://127.0.0.1:18080\n",
             "clusters.yaml",

@@ -35,6 +35,23 @@ pub trait Transport: Send + Sync {
     fn get(&self, url: &str, max_bytes: u64) -> Result<Vec<u8>, FetchError>;
 }
 
+/// The JSON answer at `url` as `T`, at most `max_bytes` of it, counting the bytes into `read`; an error says what
+/// was asked and, for an answer that is not what `service` sends, why.
+pub fn get_json<T: serde::de::DeserializeOwned>(
+    transport: &dyn Transport,
+    url: &str,
+    max_bytes: u64,
+    service: &str,
+    read: &mut u64,
+) -> Result<T, String> {
+    let body = transport
+        .get(url, max_bytes)
+        .map_err(|error| error.to_string())?;
+    *read += body.len() as u64;
+    serde_json::from_slice(&body)
+        .map_err(|error| format!("{url}: the answer is not what {service} sends: {error}"))
+}
+
 /// A credential sent with every request, as `Authorization: Bearer …`: read from an environment variable or a
 /// file when the transport is made, and never shown (its `Debug` says where it came from, not what it is).
 #[derive(Clone)]

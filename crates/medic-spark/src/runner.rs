@@ -300,7 +300,7 @@ fn write_collection(dir: &Path, collection: &Collection) {
 #[derive(Debug, Default, PartialEq)]
 struct DriverSays {
     /// Its id: `Connected to Spark cluster with app ID app-…` (standalone), else `Submitted application
-    /// application_…` (YARN).
+    /// application_…` (YARN) or `Application Id: spark-…` (Kubernetes).
     app_id: Option<String>,
     /// The event log it writes (`Logging events to file:/…/eventlog_v2_<app>/events_1_<app>.zstd`, or a single
     /// file): the rolling folder, or the file.
@@ -325,7 +325,10 @@ fn driver_says(stderr: &Path) -> DriverSays {
     {
         let line = String::from_utf8_lossy(&line);
         says.app_id = says.app_id.or_else(|| word_after(&line, "with app ID "));
-        submitted = submitted.or_else(|| word_after(&line, "Submitted application "));
+        // YARN's client (`Submitted application application_…`), Spark's Kubernetes image (`Application Id: spark-…`).
+        submitted = submitted
+            .or_else(|| word_after(&line, "Submitted application "))
+            .or_else(|| word_after(&line, "Application Id: "));
         says.event_log = says
             .event_log
             .or_else(|| word_after(&line, "Logging events to ").map(|url| event_log_path(&url)));
@@ -491,6 +494,13 @@ mod tests {
                     "hdfs:/history/application_1700000000000_0042.inprogress"
                 )),
             }
+        );
+        // A driver pod's log on Kubernetes (medic-collect's fixture, recorded from a public source).
+        let kubernetes = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../medic-collect/tests/data/kubernetes/driver-executors-oomkilled.log");
+        assert_eq!(
+            driver_says(&kubernetes).app_id.as_deref(),
+            Some("spark-c68a2df6a52e450588d61ab5154b1c38")
         );
         assert_eq!(
             driver_says(&dir.path().join("missing")),
