@@ -205,15 +205,21 @@ impl Resources {
     /// executors of 1 core on YARN), so that a cost is always defined; `local[*]` counts 1 core (see
     /// [`Resources::of_run`] for a run whose cores are known).
     pub fn of(config: &SparkConf) -> Resources {
-        Resources::of_run(config, None)
+        Resources::of_run(config, None, None)
     }
 
-    /// What a run of `config` occupied, `local_all_cores` being the cores a `local[*]` run had (the Spark runner
-    /// reads them from the event log); it counts only for `local[*]`.
+    /// What a run of `config` occupied, as its event log saw it (the Spark runner reads it): `local_all_cores`, the
+    /// cores a `local[*]` run had; `executors`, on a cluster, how many executors it had on average over its run
+    /// (their time over the application's), which count instead of `spark.executor.instances`: a standalone
+    /// cluster starts as many as fit, dynamic allocation adds and removes them, and lost ones are replaced.
     ///
     /// In local mode there are no executors: the driver's JVM (heap plus overhead) does the work with the
     /// `local[N]` threads as its cores, whatever `spark.driver.cores` and the executor settings say.
-    pub fn of_run(config: &SparkConf, local_all_cores: Option<u64>) -> Resources {
+    pub fn of_run(
+        config: &SparkConf,
+        local_all_cores: Option<u64>,
+        executors: Option<f64>,
+    ) -> Resources {
         let count = |key: &str, default: f64| {
             config
                 .get(key)
@@ -230,7 +236,9 @@ impl Resources {
                 memory_gib: driver_gib,
             };
         }
-        let executors = count(EXECUTOR_INSTANCES, DEFAULT_EXECUTOR_INSTANCES);
+        let executors = executors
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .unwrap_or_else(|| count(EXECUTOR_INSTANCES, DEFAULT_EXECUTOR_INSTANCES));
         let python_gib = memory_bytes(config, PYSPARK_MEMORY).unwrap_or(0) as f64 / GIB as f64;
         Resources {
             cores: executors * count(EXECUTOR_CORES, DEFAULT_CORES)
@@ -394,11 +402,11 @@ mod tests {
             memory_gib: 3.375,
         };
         assert_eq!(Resources::of(&local), one_jvm);
-        assert_eq!(Resources::of_run(&local, Some(8)), one_jvm);
+        assert_eq!(Resources::of_run(&local, Some(8), None), one_jvm);
         let all_cores = sized_for_a_cluster("local[*]");
         assert_eq!(Resources::of(&all_cores).cores, 1.0);
         assert_eq!(
-            Resources::of_run(&all_cores, Some(8)),
+            Resources::of_run(&all_cores, Some(8), None),
             Resources {
                 cores: 8.0,
                 memory_gib: 3.375,
@@ -407,5 +415,11 @@ mod tests {
         // local-cluster's executors are JVMs of their own: priced like a cluster.
         let local_cluster = sized_for_a_cluster("local-cluster[2,1,1024]");
         assert_eq!(Resources::of(&local_cluster), on_yarn);
+        // The executors a run had count instead of the setting: 2.5 on average, of 4 cores and 8.8 GiB each.
+        let observed = Resources::of_run(&sized_for_a_cluster("spark://m:7077"), None, Some(2.5));
+        assert_eq!(observed.cores, 2.5 * 4.0 + 3.0);
+        assert!((observed.memory_gib - (2.5 * 8.8 + 3.375)).abs() < 1e-6);
+        // Not in local mode, where there are no executors.
+        assert_eq!(Resources::of_run(&local, Some(8), Some(2.5)), one_jvm);
     }
 }

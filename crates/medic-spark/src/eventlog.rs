@@ -77,6 +77,10 @@ pub struct EventLogSummary {
     pub executors: u64,
     /// Their cores in all.
     pub executor_cores: u64,
+    /// The time executors ran, summed over executors (the driver of a local-mode application not counted), in
+    /// seconds: from each one's addition to its removal or the application's end.
+    #[serde(default)]
+    pub executor_seconds: f64,
     /// Tasks that ended.
     pub tasks: u64,
     /// Tasks that ended in failure.
@@ -125,6 +129,13 @@ impl EventLogSummary {
     pub fn app_runtime_seconds(&self) -> Option<f64> {
         let (start, end) = (self.app_start_ms?, self.app_end_ms?);
         (end >= start).then(|| (end - start) as f64 / 1000.0)
+    }
+
+    /// How many executors the application had on average over its run (their time over its own), when it had any
+    /// and its start and end were logged.
+    pub fn average_executors(&self) -> Option<f64> {
+        let runtime = self.app_runtime_seconds().filter(|&t| t > 0.0)?;
+        (self.executor_seconds > 0.0).then(|| self.executor_seconds / runtime)
     }
 
     /// The highest JVM heap in use in any JVM of the application.
@@ -220,6 +231,12 @@ struct Reader {
     gc_by_executor: HashMap<String, u64>,
     task_gc_ms: u64,
     cpu_time_ns: u64,
+    /// When each executor still running was added, in milliseconds since 1970.
+    executors_running_since: HashMap<String, i64>,
+    /// Executors' time until their removal, in milliseconds.
+    executor_ms: i64,
+    /// The latest time any event carried.
+    last_event_ms: Option<i64>,
 }
 
 impl Reader {
@@ -292,6 +309,7 @@ impl Reader {
     }
 
     fn fold(&mut self, event: Event) {
+        self.last_event_ms = self.last_event_ms.max(event.timestamp);
         let summary = &mut self.summary;
         let name = event.event.rsplit('.').next().unwrap_or_default();
         match name {
@@ -313,6 +331,18 @@ impl Reader {
                     .executor_info
                     .and_then(|info| info.total_cores)
                     .map_or(0, u64::from);
+                if let (Some(id), Some(at)) = (&event.executor_id, event.timestamp)
+                    && id != "driver"
+                {
+                    self.executors_running_since.insert(id.clone(), at);
+                }
+            }
+            "SparkListenerExecutorRemoved" => {
+                if let (Some(id), Some(at)) = (&event.executor_id, event.timestamp)
+                    && let Some(since) = self.executors_running_since.remove(id)
+                {
+                    self.executor_ms += (at - since).max(0);
+                }
             }
             "SparkListenerTaskEnd" => self.task_end(event),
             "SparkListenerStageExecutorMetrics" => {
@@ -447,6 +477,14 @@ impl Reader {
         failures.truncate(MAX_MESSAGES);
         self.summary.task_failures = failures;
         self.summary.executor_cpu_time_ms = self.cpu_time_ns / 1_000_000;
+        // Executors never removed ran until the application's end (or, for a log cut short, its last event).
+        let end = self.summary.app_end_ms.or(self.last_event_ms);
+        let still_running: i64 = self
+            .executors_running_since
+            .values()
+            .map(|&since| end.map_or(0, |end| (end - since).max(0)))
+            .sum();
+        self.summary.executor_seconds = (self.executor_ms + still_running) as f64 / 1e3;
         // Tasks of one JVM run at the same time, so their GC times overlap: each JVM's own total is the truer
         // figure when executor metrics were on.
         self.summary.gc_time_ms = if self.gc_by_executor.is_empty() {

@@ -191,8 +191,13 @@ impl SparkRunner {
                 Err(e) => tracing::warn!("cannot write {}: {e}", path.display()),
             }
         }
-        // Only the event log knows how many cores `local[*]` had (none reported when Spark never started).
-        let resources = Resources::of_run(request.config, Some(summary.executor_cores));
+        // Only the event log knows how many cores `local[*]` had, and how many executors a cluster gave (none
+        // reported when Spark never started).
+        let resources = Resources::of_run(
+            request.config,
+            Some(summary.executor_cores),
+            summary.average_executors(),
+        );
         outcome.cost_dollars = Some(self.prices.cost_of(resources, outcome.runtime_seconds));
         if summary.events == 0 {
             // Spark never started (a bad command line, no Java): nothing measured, and the cost is the wall time.
@@ -517,7 +522,7 @@ mod tests {
             executor_cores: 8,
             ..EventLogSummary::default()
         };
-        let resources = Resources::of_run(&conf, Some(summary.executor_cores));
+        let resources = Resources::of_run(&conf, Some(summary.executor_cores), None);
         assert_eq!(resources.cores, 8.0);
         let prices = Prices {
             core_hour: 1.0,

@@ -1,7 +1,10 @@
 //! The event-log reader on trimmed logs of real Spark 4.3 runs on this machine (`tests/data`, made with
 //! `tests/data/trim.py`): a rolling zstd folder split in two files (an execution-memory failure), a plain single
 //! file (a driver out of heap in `collect()`), and broken copies of both. The expected figures were computed from
-//! the same files with an independent Python script.
+//! the same files with an independent Python script. `standalone/` is a whole log of a run on the standalone cluster
+//! of `scripts/start-spark-cluster.sh` (`examples/spark/jobs/executor_heap.py 1200000` with 512 MiB executors of 2
+//! cores, recorded on 2026-12-06), beside the History Server's answers for the same application
+//! (`/api/v1/applications/{id}` and `…/allexecutors`), which the executors' time is checked against.
 
 use std::path::{Path, PathBuf};
 
@@ -173,4 +176,55 @@ fn a_missing_log_is_an_error_and_an_unsupported_codec_a_problem() {
         "{:?}",
         summary.problems
     );
+}
+
+/// Milliseconds into the day of a History Server time (`2026-12-06T23:35:02.950GMT`; the recorded run is within one
+/// day).
+fn ms_of_day(time: &str) -> i64 {
+    let clock = time
+        .split_once('T')
+        .and_then(|(_, t)| t.strip_suffix("GMT"))
+        .expect("a History Server time");
+    let parts: Vec<f64> = clock
+        .split(':')
+        .map(|p| p.parse().expect("a number"))
+        .collect();
+    ((parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]) * 1000.0).round() as i64
+}
+
+#[test]
+fn a_cluster_run_s_executor_time_is_what_the_history_server_says() {
+    let app = "app-20261206233454-0000";
+    let summary =
+        eventlog::read(&data(&format!("standalone/eventlog_v2_{app}"))).expect("readable");
+    assert!(summary.problems.is_empty(), "{:?}", summary.problems);
+    let json = |name: &str| -> serde_json::Value {
+        let path = data(&format!("standalone/{name}-{app}.json"));
+        serde_json::from_slice(&std::fs::read(path).expect("recorded")).expect("JSON")
+    };
+    let end = ms_of_day(
+        json("application")["attempts"][0]["endTime"]
+            .as_str()
+            .expect("an end"),
+    );
+    // Every executor but the driver, from its addition to its removal (or the application's end).
+    let expected_ms: i64 = json("allexecutors")
+        .as_array()
+        .expect("executors")
+        .iter()
+        .filter(|e| e["id"] != "driver")
+        .map(|e| {
+            let removed = e["removeTime"].as_str().map_or(end, ms_of_day);
+            removed - ms_of_day(e["addTime"].as_str().expect("added"))
+        })
+        .sum();
+    assert!(expected_ms > 10_000, "{expected_ms}");
+    assert!(
+        (summary.executor_seconds - expected_ms as f64 / 1e3).abs() < 0.05,
+        "{} vs {expected_ms} ms",
+        summary.executor_seconds
+    );
+    // About half the application's time had an executor (each lost one is replaced after a few seconds).
+    let average = summary.average_executors().expect("a cluster run");
+    assert!((0.3..1.0).contains(&average), "{average}");
 }
