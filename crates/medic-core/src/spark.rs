@@ -54,6 +54,11 @@ pub const DRIVER_CORES: &str = "spark.driver.cores";
 /// The memory of an executor's Python workers, asked of the cluster on top of its heap and overhead (unset: the
 /// workers live in the overhead).
 pub const PYSPARK_MEMORY: &str = "spark.executor.pyspark.memory";
+/// The cores each task takes (`spark.task.cpus`): an executor runs `spark.executor.cores / spark.task.cpus` tasks at
+/// once.
+pub const TASK_CPUS: &str = "spark.task.cpus";
+/// Whether executors come and go with the load.
+pub const DYNAMIC_ALLOCATION: &str = "spark.dynamicAllocation.enabled";
 
 /// Spark's overhead for a heap of `heap_mib` MiB when none is set: 10 % of the heap, at least 384 MiB.
 ///
@@ -188,6 +193,28 @@ pub fn local_threads(conf: &SparkConf) -> Option<LocalThreads> {
 /// Whether `conf` runs in local mode (see [`local_threads`]).
 pub fn is_local_mode(conf: &SparkConf) -> bool {
     local_threads(conf).is_some()
+}
+
+/// How many tasks one executor of `conf` runs at once: its cores over each task's (1 unless set), at least 1.
+pub fn task_slots(conf: &SparkConf) -> u64 {
+    let count = |key: &str| {
+        conf.get(key)
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(1)
+    };
+    (count(EXECUTOR_CORES) / count(TASK_CPUS)).max(1)
+}
+
+/// Whether the number of executors of `conf` follows from their cores rather than from a setting: a standalone
+/// master starts as many executors as its workers' cores hold, and dynamic allocation as many as the tasks need.
+/// There, fewer cores per executor means more executors (and more memory); more cores per task does not.
+pub fn executor_count_follows_cores(conf: &SparkConf) -> bool {
+    conf.get(MASTER)
+        .is_some_and(|m| m.trim().starts_with("spark://"))
+        || conf
+            .get(DYNAMIC_ALLOCATION)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 /// The resources a configuration occupies, with Spark's defaults for what it leaves out.

@@ -657,9 +657,12 @@ fn heap_raised_before(run: &FailedRun, jvm: Jvm) -> Option<String> {
     (now > before).then(|| format!("{before} MiB → {now} MiB"))
 }
 
-/// Fewer tasks sharing `jvm`'s heap: half the executor's cores (in local mode, half the threads), each task's share
-/// of the heap doubled; first with `stepped`'s larger heap as well, then with the heap as it was (what is left when
-/// the heap cannot grow). Nothing when one task runs alone already.
+/// Fewer tasks sharing `jvm`'s heap, each task's share of it doubled: in local mode half the threads; on a cluster
+/// whose executor count is fixed (`spark.executor.instances`), half the executor's cores (the cores freed are not
+/// paid for); where the count follows the cores (a standalone master, dynamic allocation), twice the cores per task
+/// (`spark.task.cpus`), which keeps every executor and its container as they were, where fewer cores per executor
+/// would start more executors, each with a heap of its own. First with `stepped`'s larger heap as well, then with
+/// the heap as it was (what is left when the heap cannot grow). Nothing when one task runs alone already.
 fn fewer_concurrent_tasks(original: &SparkConf, jvm: Jvm, stepped: &Candidate) -> Vec<Candidate> {
     let (key, slots, halved) = match spark::local_threads(original) {
         Some(spark::LocalThreads::Count(threads)) if threads > 1 => {
@@ -667,14 +670,24 @@ fn fewer_concurrent_tasks(original: &SparkConf, jvm: Jvm, stepped: &Candidate) -
         }
         Some(_) => return Vec::new(),
         None => {
-            let cores = original
-                .get(spark::EXECUTOR_CORES)
-                .and_then(|text| text.trim().parse::<u64>().ok())
-                .unwrap_or(1);
-            if cores < 2 {
+            let slots = spark::task_slots(original);
+            if slots < 2 {
                 return Vec::new();
             }
-            (spark::EXECUTOR_CORES, cores, (cores / 2).to_string())
+            if spark::executor_count_follows_cores(original) {
+                let task_cpus = original
+                    .get(spark::TASK_CPUS)
+                    .and_then(|text| text.trim().parse::<u64>().ok())
+                    .filter(|&n| n > 0)
+                    .unwrap_or(1);
+                (spark::TASK_CPUS, slots, (task_cpus * 2).to_string())
+            } else {
+                let cores = original
+                    .get(spark::EXECUTOR_CORES)
+                    .and_then(|text| text.trim().parse::<u64>().ok())
+                    .unwrap_or(1);
+                (spark::EXECUTOR_CORES, slots, (cores / 2).to_string())
+            }
         }
     };
     let heap = heap_mib(original, jvm);
@@ -735,10 +748,7 @@ fn execution_memory_floor_mib(
         .unwrap_or(0.6);
     let slots = match spark::local_threads(config) {
         Some(threads) => threads.cores(None),
-        None if jvm == Jvm::Executor => config
-            .get(spark::EXECUTOR_CORES)
-            .and_then(|text| text.trim().parse::<u64>().ok())
-            .unwrap_or(1),
+        None if jvm == Jvm::Executor => spark::task_slots(config),
         None => 1,
     }
     .max(1);
@@ -971,6 +981,55 @@ mod tests {
             advice.reason.contains("the results were at least 1.2 GiB"),
             "{}",
             advice.reason
+        );
+    }
+
+    #[test]
+    fn fewer_tasks_keep_the_executors_where_their_count_follows_their_cores() {
+        let fewer = |pairs: &[(&str, &str)]| {
+            let mut original = SparkConf::new();
+            for (key, value) in pairs {
+                original.set(*key, *value);
+            }
+            let run = failed(Category::ExecutorOom, "", &original);
+            let all = candidates(&run, MemoryPrior::default());
+            let fewer = all
+                .iter()
+                .find(|c| c.name == "fewer_tasks")
+                .expect("fewer tasks");
+            (
+                fewer.config.get("spark.executor.cores").map(str::to_owned),
+                fewer.config.get("spark.task.cpus").map(str::to_owned),
+                fewer.step,
+            )
+        };
+        // A fixed number of executors: half the cores each (the freed cores are not paid for).
+        let yarn = [
+            ("spark.master", "yarn"),
+            ("spark.executor.instances", "10"),
+            ("spark.executor.cores", "4"),
+        ];
+        assert_eq!(fewer(&yarn), (Some("2".to_owned()), None, Some(2.0)));
+        // A standalone master starts as many executors as the cores hold: two cores per task instead, the
+        // executors as they were.
+        let standalone = [
+            ("spark.master", "spark://127.0.0.1:7077"),
+            ("spark.executor.cores", "4"),
+        ];
+        assert_eq!(
+            fewer(&standalone),
+            (Some("4".to_owned()), Some("2".to_owned()), Some(2.0))
+        );
+        // Dynamic allocation too; and tasks already taking two of four cores go to four.
+        let dynamic = [
+            ("spark.master", "yarn"),
+            ("spark.dynamicAllocation.enabled", "true"),
+            ("spark.executor.cores", "4"),
+            ("spark.task.cpus", "2"),
+        ];
+        assert_eq!(
+            fewer(&dynamic),
+            (Some("4".to_owned()), Some("4".to_owned()), Some(2.0))
         );
     }
 

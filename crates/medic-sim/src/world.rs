@@ -298,7 +298,11 @@ impl World {
         let input = self.input_bytes(job, day);
         let x = input / job.typical_input_bytes;
         let (heap, overhead, driver) = granted_mib(conf);
-        let cores = number_of(conf, "spark.executor.cores").unwrap_or(1.0);
+        // Tasks running at once in an executor: its cores over each task's.
+        let slots = number_of(conf, "spark.executor.cores").unwrap_or(1.0)
+            / number_of(conf, "spark.task.cpus")
+                .filter(|&n| n >= 1.0)
+                .unwrap_or(1.0);
         let partitions = number_of(conf, "spark.sql.shuffle.partitions").unwrap_or(200.0);
         let instances = number_of(conf, "spark.executor.instances").unwrap_or(2.0);
         let fraction = number_of(conf, "spark.memory.fraction")
@@ -307,10 +311,10 @@ impl World {
 
         let heap_need = job.heap_need_mib
             * x.powf(0.7)
-            * (cores / job.cores).sqrt()
+            * (slots / job.cores).sqrt()
             * (job.partitions / partitions).powf(0.15);
         let usable_heap = heap * (fraction / 0.6).sqrt();
-        let overhead_need = job.overhead_need_mib * x.powf(0.3) * (cores / job.cores).powf(0.3);
+        let overhead_need = job.overhead_need_mib * x.powf(0.3) * (slots / job.cores).powf(0.3);
         let driver_need = job.driver_need_mib * x.sqrt();
 
         // Failures memory does not explain come first: a permission error does not wait for memory to run out.
@@ -353,7 +357,7 @@ impl World {
         let full = self.spec.runtime.spill_headroom;
         let tightness = ((full - usable_heap / heap_need) / (full - 1.0)).clamp(0.0, 1.0);
         let spill = 1.0 + self.spec.runtime.spill_slowdown * tightness;
-        let parallelism = (instances * cores).max(1.0);
+        let parallelism = (instances * slots).max(1.0);
         let mut runtime_s = job.minutes
             * 60.0
             * x.powf(0.9)
