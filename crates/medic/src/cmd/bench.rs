@@ -21,7 +21,7 @@ use super::RulesArgs;
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Run real PySpark jobs from their verified failing configurations through medic, and score what it fixed
-    /// (examples/spark/bench: tuning.yaml, the jobs medic may be tuned on, and held_out.yaml, the ones it may not).
+    /// (examples/spark/bench: tuning.yaml, the jobs medic may be tuned on; held_out.yaml, unseen.yaml and fresh.yaml, the ones it may not).
     Spark(SparkArgs),
     /// Fit the heuristics' prior (`memory_need_tail` of the search spaces' policy) on the verified needs of the
     /// memory jobs of benchmark files: where each need lies over its failing value, from the job's ladder.
