@@ -294,6 +294,18 @@ pub fn collect(app_id: &str, sources: &ClusterSources, transport: &dyn Transport
         app_id: app_id.to_owned(),
         ..Collection::default()
     };
+    // The id goes into URLs and the logs command's arguments: it comes from the driver's output, so it is checked
+    // to be an id (`app-2026…-0000`, `application_…_0001`, `spark-c68a…`) and nothing more.
+    if app_id.is_empty()
+        || !app_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        collection.unreachable.push(format!(
+            "`{app_id}` is not an application id: nothing was asked for"
+        ));
+        return collection;
+    }
     let mut log_urls = Vec::new();
     if let Some(base) = &sources.history_server {
         let findings = history::read(base, app_id, transport);
@@ -426,6 +438,22 @@ fn executor_piece(id: &str, text: String) -> Piece {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_that_could_change_a_request_asks_for_nothing() {
+        let sources = ClusterSources {
+            history_server: Some("http://127.0.0.1:1".to_owned()),
+            ..ClusterSources::default()
+        };
+        let recorded = transport::Recorded::new();
+        for id in ["app-1/../../x", "application_1 -x", "a;rm", ""] {
+            let collection = collect(id, &sources, &recorded);
+            assert_eq!(collection.unreachable.len(), 1, "{id}");
+            assert!(collection.unreachable[0].contains("not an application id"));
+        }
+        let collection = collect("app-20261206184128-0000", &sources, &recorded);
+        assert!(collection.unreachable[0].contains("did not answer"));
+    }
 
     #[test]
     fn exit_codes_are_read_from_every_wording() {

@@ -3,6 +3,8 @@
 //! executors OOM-killed, a pod whose container was OOM-killed). No such cluster runs here; the transport is the only
 //! part a real cluster changes.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use medic_collect::kubernetes::KubernetesSources;
@@ -10,20 +12,12 @@ use medic_collect::transport::Recorded;
 use medic_collect::yarn::YarnSources;
 use medic_collect::{ClusterSources, collect};
 use medic_core::{Category, LogSource};
+use support::classify;
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
         .join(name)
-}
-
-fn classify(pieces: &[medic_collect::Piece]) -> medic_core::Classification {
-    let rules = medic_rules::RuleSet::builtin().expect("the built-in pack");
-    let mut classifier = rules.classifier(None);
-    for piece in pieces {
-        classifier.scan_reader(piece.source, &piece.name, piece.text.as_bytes());
-    }
-    classifier.finish()
 }
 
 const RM: &str = "http://host.domain.com:8088";

@@ -1,11 +1,14 @@
 //! The collector on a recorded standalone cluster (tests/data/SOURCES.md): real answers of a real History Server,
 //! real executor logs, each piece classified as a deployment would classify it.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use medic_collect::transport::Recorded;
 use medic_collect::{ClusterSources, collect};
 use medic_core::{Category, LogSource};
+use support::classify;
 
 const APP: &str = "app-20261206184128-0000";
 const HISTORY: &str = "http://127.0.0.1:18080";
@@ -33,15 +36,6 @@ fn history_server() -> Recorded {
             file("taskList-0-0-failed.json"),
         )
         .with(format!("{app}/allexecutors"), file("allexecutors.json"))
-}
-
-fn classify(pieces: &[medic_collect::Piece]) -> medic_core::Classification {
-    let rules = medic_rules::RuleSet::builtin().expect("the built-in pack");
-    let mut classifier = rules.classifier(None);
-    for piece in pieces {
-        classifier.scan_reader(piece.source, &piece.name, piece.text.as_bytes());
-    }
-    classifier.finish()
 }
 
 #[test]
