@@ -227,18 +227,67 @@ fn header_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 pub fn read_aggregated_logs(reader: impl BufRead, limits: ExcerptLimits) -> AggregatedLogs {
     let mut out = AggregatedLogs::default();
     let mut lines = LineReader::new(reader, limits.max_line_bytes);
-    let mut container = String::new();
-    let mut node = String::new();
-    let mut log_type: Option<String> = None;
-    // The log being read (inside `Log Contents:`), when it is worth keeping.
-    let mut reading: Option<ExcerptBuilder> = None;
-    let mut in_contents = false;
-    let finish = |out: &mut AggregatedLogs,
-                  builder: Option<ExcerptBuilder>,
-                  container: &str,
-                  node: &str,
-                  log_type: &Option<String>| {
-        let Some(builder) = builder else { return };
+    let mut at = Position::default();
+    while let Some((line, cut, bytes)) = lines.next_line() {
+        out.bytes_read += bytes;
+        if let Some(rest) = line.strip_prefix("Container: container_") {
+            at.end_log(&mut out);
+            let (id, on) = rest.split_once(" on ").unwrap_or((rest, ""));
+            at.container = format!("container_{}", id.trim());
+            at.node = on.trim().to_owned();
+            at.log_type.clear();
+            out.containers += 1;
+        } else if line.starts_with("End of LogType:") {
+            at.end_log(&mut out);
+        } else if let Some(value) = header_value(&line, "LogType:") {
+            // Hadoop before 2.7 has no end marker: a new file's header ends the last one.
+            at.end_log(&mut out);
+            at.log_type = value.to_owned();
+        } else {
+            match &mut at.contents {
+                Contents::Headers if line == "Log Contents:" || line == "LogContents:" => {
+                    at.contents = if worth_reading(&at.log_type) {
+                        Contents::Kept(ExcerptBuilder::new(limits))
+                    } else {
+                        Contents::Skipped
+                    };
+                }
+                Contents::Kept(builder) => builder.push(line, cut, bytes),
+                Contents::Headers | Contents::Skipped => {}
+            }
+        }
+    }
+    at.end_log(&mut out);
+    out
+}
+
+/// Where an aggregated-logs answer is: which container's which log file, and in which part of it.
+#[derive(Default)]
+struct Position {
+    container: String,
+    node: String,
+    log_type: String,
+    contents: Contents,
+}
+
+/// The part of a log file being read.
+#[derive(Default)]
+enum Contents {
+    /// Its headers (`LogLength:`, …), before `Log Contents:`.
+    #[default]
+    Headers,
+    /// Its lines, not worth keeping.
+    Skipped,
+    /// Its lines, kept as an excerpt.
+    Kept(ExcerptBuilder),
+}
+
+impl Position {
+    /// Ends the log file being read: its excerpt, if it kept anything, goes to `out`.
+    fn end_log(&mut self, out: &mut AggregatedLogs) {
+        let Contents::Kept(builder) = std::mem::take(&mut self.contents) else {
+            return;
+        };
         let excerpt = builder.finish();
         if excerpt.text.trim().is_empty() {
             return;
@@ -248,52 +297,12 @@ pub fn read_aggregated_logs(reader: impl BufRead, limits: ExcerptLimits) -> Aggr
             return;
         }
         out.logs.push(ContainerLog {
-            container: container.to_owned(),
-            node: node.to_owned(),
-            log_type: log_type.clone().unwrap_or_default(),
+            container: self.container.clone(),
+            node: self.node.clone(),
+            log_type: self.log_type.clone(),
             excerpt,
         });
-    };
-    while let Some((line, cut, bytes)) = lines.next_line() {
-        out.bytes_read += bytes;
-        if let Some(rest) = line.strip_prefix("Container: container_") {
-            finish(&mut out, reading.take(), &container, &node, &log_type);
-            in_contents = false;
-            log_type = None;
-            let (id, on) = rest.split_once(" on ").unwrap_or((rest, ""));
-            container = format!("container_{}", id.trim());
-            node = on.trim().to_owned();
-            out.containers += 1;
-            continue;
-        }
-        if line.starts_with("End of LogType:") {
-            finish(&mut out, reading.take(), &container, &node, &log_type);
-            in_contents = false;
-            continue;
-        }
-        if let Some(value) = header_value(&line, "LogType:") {
-            // Hadoop before 2.7 has no end marker: a new file's header ends the last one.
-            finish(&mut out, reading.take(), &container, &node, &log_type);
-            in_contents = false;
-            log_type = Some(value.to_owned());
-            continue;
-        }
-        if !in_contents {
-            if line == "Log Contents:" || line == "LogContents:" {
-                in_contents = true;
-                reading = log_type
-                    .as_deref()
-                    .filter(|t| worth_reading(t))
-                    .map(|_| ExcerptBuilder::new(limits));
-            }
-            continue;
-        }
-        if let Some(builder) = reading.as_mut() {
-            builder.push(line, cut, bytes);
-        }
     }
-    finish(&mut out, reading.take(), &container, &node, &log_type);
-    out
 }
 
 /// Runs the logs command for `app_id` and reads its output as a stream; gives up (killing it) after `timeout`.

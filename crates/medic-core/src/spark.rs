@@ -195,15 +195,17 @@ pub fn is_local_mode(conf: &SparkConf) -> bool {
     local_threads(conf).is_some()
 }
 
-/// How many tasks one executor of `conf` runs at once: its cores over each task's (1 unless set), at least 1.
+/// A count setting of `conf` (`spark.executor.cores`, `spark.task.cpus`): 1 when unset, unreadable or 0.
+pub fn count_or_one(conf: &SparkConf, key: &str) -> u64 {
+    conf.get(key)
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(1)
+}
+
+/// How many tasks one executor of `conf` runs at once: its cores over each task's, at least 1.
 pub fn task_slots(conf: &SparkConf) -> u64 {
-    let count = |key: &str| {
-        conf.get(key)
-            .and_then(|text| text.trim().parse::<u64>().ok())
-            .filter(|&n| n > 0)
-            .unwrap_or(1)
-    };
-    (count(EXECUTOR_CORES) / count(TASK_CPUS)).max(1)
+    (count_or_one(conf, EXECUTOR_CORES) / count_or_one(conf, TASK_CPUS)).max(1)
 }
 
 /// Whether the number of executors of `conf` follows from their cores rather than from a setting: a standalone

@@ -674,20 +674,19 @@ fn fewer_concurrent_tasks(original: &SparkConf, jvm: Jvm, stepped: &Candidate) -
             if slots < 2 {
                 return Vec::new();
             }
-            if spark::executor_count_follows_cores(original) {
-                let task_cpus = original
-                    .get(spark::TASK_CPUS)
-                    .and_then(|text| text.trim().parse::<u64>().ok())
-                    .filter(|&n| n > 0)
-                    .unwrap_or(1);
-                (spark::TASK_CPUS, slots, (task_cpus * 2).to_string())
+            let key = if spark::executor_count_follows_cores(original) {
+                spark::TASK_CPUS
             } else {
-                let cores = original
-                    .get(spark::EXECUTOR_CORES)
-                    .and_then(|text| text.trim().parse::<u64>().ok())
-                    .unwrap_or(1);
-                (spark::EXECUTOR_CORES, slots, (cores / 2).to_string())
-            }
+                spark::EXECUTOR_CORES
+            };
+            let count = spark::count_or_one(original, key);
+            // Twice the cores per task, or half the cores per executor.
+            let fewer = if key == spark::TASK_CPUS {
+                count * 2
+            } else {
+                count / 2
+            };
+            (key, slots, fewer.to_string())
         }
     };
     let heap = heap_mib(original, jvm);

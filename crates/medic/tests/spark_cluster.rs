@@ -16,7 +16,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use cli::{attempts, attempts_history, job, medic, repo};
+use cli::{attempts, attempts_history, fixed_within_two_retries, job, medic, repo};
 
 /// The executors' settings: what a fix of an executor-side failure may change.
 const EXECUTOR_SETTINGS: [&str; 4] = [
@@ -124,13 +124,7 @@ fn executor_side_memory_failures_are_fixed_with_executor_settings_from_the_clust
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&output.stdout)));
 
     for (name, categories, settings, executors_died) in MEMORY_FAILURES {
-        let job = job(&report, name);
-        let tries = attempts(job);
-        assert_eq!(job["status"], "succeeded", "{name}: {job:#}");
-        assert!(
-            (2..=3).contains(&tries.len()),
-            "{name}: fixed within 2 retries: {job:#}"
-        );
+        let tries = fixed_within_two_retries(&report, name);
         for failed in &tries[..tries.len() - 1] {
             assert!(
                 categories.iter().any(|c| failed["category"] == *c),

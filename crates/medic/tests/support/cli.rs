@@ -59,6 +59,19 @@ pub fn attempts(job: &Value) -> &Vec<Value> {
     job["attempts"].as_array().expect("attempts")
 }
 
+/// The attempts of the job `name` of a report, checked to have succeeded within two retries.
+#[allow(dead_code)] // only the Spark tests read fixes
+pub fn fixed_within_two_retries<'a>(report: &'a Value, name: &str) -> &'a Vec<Value> {
+    let job = job(report, name);
+    let tries = attempts(job);
+    assert_eq!(job["status"], "succeeded", "{name}: {job:#}");
+    assert!(
+        (2..=3).contains(&tries.len()),
+        "{name}: fixed within 2 retries: {job:#}"
+    );
+    tries
+}
+
 /// The attempts history of the store at `db`, as `medic history attempts --json` prints it.
 #[allow(dead_code)] // only the run tests read the history
 pub fn attempts_history(db: &str) -> Vec<Value> {
